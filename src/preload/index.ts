@@ -1,0 +1,2 @@
+// Preload: built from the contract in the shell issue.
+export {}
