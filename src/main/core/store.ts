@@ -554,8 +554,8 @@ export class KeyStore {
     return this.toView(this.resolve(ref, owner))
   }
 
-  list(q: KeyQuery = {}): KeyPage {
-    const now = this.now()
+  /** WHERE clause (and FTS join) for a key query; shared by list and revokeMatching. */
+  private queryWhere(q: KeyQuery, now: number): { whereSql: string; ftsJoin: string; params: Record<string, unknown> } {
     const where: string[] = []
     const params: Record<string, unknown> = { now }
     const status = q.status ?? 'all'
@@ -598,6 +598,12 @@ export class KeyStore {
         params.like = `%${search.replace(/[\\%_]/g, (c) => '\\' + c)}%`
       }
     }
+    return { whereSql: where.length ? `WHERE ${where.join(' AND ')}` : '', ftsJoin, params }
+  }
+
+  list(q: KeyQuery = {}): KeyPage {
+    const now = this.now()
+    const { whereSql, ftsJoin, params } = this.queryWhere(q, now)
     const order = q.order === 'asc' ? 'ASC' : q.order === 'desc' ? 'DESC' : undefined
     const sortSql: Record<string, string> = {
       created: `k.id ${order ?? 'DESC'}`,
@@ -614,7 +620,6 @@ export class KeyStore {
     const offset = q.offset ?? 0
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid('limit', `Limit must be a whole number from 1 to ${MAX_PAGE}.`)
     if (!Number.isInteger(offset) || offset < 0) throw invalid('offset', 'Offset must be a whole number, 0 or more.')
-    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : ''
     const rows = this.db
       .prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} ${ftsJoin} ${whereSql} ORDER BY ${sort} LIMIT @limit OFFSET @offset`)
       .all({ ...stripUnused(params, whereSql + sort), limit, offset }) as KeyRow[]
@@ -684,6 +689,28 @@ export class KeyStore {
         this.audit('key.revoke', r.access_id, { name: r.name, owner: r.owner, reason: why })
       }
       return rows.map((r) => this.toView(this.keyRowById(r.id), now))
+    })
+  }
+
+  /**
+   * Revoke every not-yet-revoked key a query matches ("select all" on a filtered
+   * view). Refused if the count differs from what the admin was shown.
+   */
+  revokeMatching(q: Omit<KeyQuery, 'offset' | 'limit' | 'sort' | 'order'>, expectedCount: number, reason?: string): { revoked: number } {
+    const why = normalizeReason(reason)
+    return this.write(() => {
+      const now = this.now()
+      const { whereSql, ftsJoin, params } = this.queryWhere(q, now)
+      const cond = `${whereSql ? whereSql + ' AND' : 'WHERE'} k.status = 'active'`
+      const sql = `SELECT k.id, k.access_id AS accessId, k.name, o.name AS owner FROM ${KEY_FROM} ${ftsJoin} ${cond}`
+      const rows = this.db.prepare(sql).all(stripUnused(params, sql)) as { id: number; accessId: string; name: string; owner: string }[]
+      if (rows.length !== expectedCount)
+        throw new KeydeskError('conflict', `The selection changed: ${rows.length} keys now match, not ${expectedCount}. Nothing was revoked; review the list and try again.`, 'keys')
+      for (const r of rows) {
+        this.markRevoked(r.id, now, why)
+        this.audit('key.revoke', r.accessId, { name: r.name, owner: r.owner, reason: why })
+      }
+      return { revoked: rows.length }
     })
   }
 

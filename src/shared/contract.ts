@@ -1,0 +1,184 @@
+/**
+ * The bridge contract: every operation the renderer may call, with its input
+ * schema (strict: unknown fields are rejected), its output type and the error
+ * kinds it may return. Main (handlers, IPC registration), the preload and the
+ * renderer all derive from this file; no channel or shape is written twice.
+ *
+ * Imports nothing from electron, node:* or the DOM.
+ */
+import { z } from 'zod'
+import type {
+  AuditCheck,
+  AuditEntry,
+  IssuedKey,
+  KeyPage,
+  KeyView,
+  OwnerView,
+  Policy,
+  PolicyPreview,
+} from './domain'
+import type { OperationName } from './operations'
+
+// ── results ────────────────────────────────────────────────────────────────
+
+export type ErrorKind =
+  | 'invalid_input'
+  | 'not_found'
+  | 'conflict'
+  | 'policy'
+  | 'tampered'
+  | 'keychain_unavailable'
+  | 'store_unavailable'
+  | 'handoff_expired'
+  | 'internal'
+
+export interface BridgeError {
+  kind: ErrorKind
+  /** Plain sentence for the user; shown as written. Never contains a secret. */
+  message: string
+  /** The input field the error concerns, when there is one. */
+  field?: string
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: BridgeError }
+
+// ── shared pieces ─────────────────────────────────────────────────────────
+
+const text = (max: number) => z.string().max(max)
+const accessId = z.string().regex(/^kdid_[0-9A-Za-z]{16}$/, 'must be an access ID (kdid_…)')
+const handoffId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a handoff ID')
+const days = (min: number, max: number) => z.number().int().min(min).max(max)
+
+export const keyQuerySchema = z.strictObject({
+  status: z.enum(['all', 'active', 'expired', 'revoked']).optional(),
+  owner: text(128).optional(),
+  scope: text(64).optional(),
+  search: text(200).optional(),
+  expiringWithinDays: days(0, 3650).optional(),
+  sort: z.enum(['created', 'name', 'accessId', 'owner', 'status', 'expires', 'lastUsed']).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  offset: z.number().int().min(0).max(100_000_000).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+})
+
+const policyChanges = z.strictObject({
+  maxKeyAgeDays: days(1, 3650).optional(),
+  maxKeysPerOwner: z.number().int().min(1).max(1_000_000).optional(),
+  defaultExpiryDays: days(1, 3650).optional(),
+  allowCreation: z.boolean().optional(),
+  retentionDays: days(0, 36500).optional(),
+})
+
+const empty = z.strictObject({})
+
+// ── outputs ───────────────────────────────────────────────────────────────
+
+export interface AppHealth {
+  /** False when the store could not be opened; `problem` says why and what to do. */
+  ok: boolean
+  problem: BridgeError | null
+  dataDir: string
+  dbPath: string | null
+  schemaVersion: number | null
+  keychain: 'ok' | 'unavailable'
+  actor: string
+}
+
+/** A secret handed to the renderer once; main keeps it only in a short-lived handoff. */
+export interface OneTimeSecret {
+  handoffId: string
+  /** When main forgets the secret (ISO-8601), even if the dialog is still open. */
+  handoffExpiresAt: string
+  keys: IssuedKey[]
+}
+
+export interface SaveOutcome {
+  saved: boolean
+  path: string | null
+}
+
+// ── the table ─────────────────────────────────────────────────────────────
+
+export const contract = {
+  health: { input: empty, output: {} as AppHealth },
+  keysList: { input: keyQuerySchema, output: {} as KeyPage },
+  keysGet: { input: z.strictObject({ accessId }), output: {} as KeyView },
+  keysCreate: {
+    input: z.strictObject({
+      name: text(1000).optional(),
+      owner: text(1000).optional(),
+      scopes: z.array(text(64)).max(64).optional(),
+      description: text(5000).optional(),
+      expiresIn: text(20).optional(),
+      expiresAt: text(40).optional(),
+    }),
+    output: {} as OneTimeSecret,
+  },
+  /** Bulk issue from a CSV of names, chosen in an open-file dialog; all or none. */
+  keysImport: { input: empty, output: {} as OneTimeSecret | null },
+  keysReset: {
+    input: z.strictObject({ accessId, confirm: text(1000), grace: text(20).optional() }),
+    output: {} as OneTimeSecret,
+  },
+  keysRevoke: {
+    input: z.strictObject({ accessIds: z.array(accessId).min(1).max(100_000), reason: text(1000).optional() }),
+    output: {} as { revoked: number },
+  },
+  /** "Select all" on a filtered view: revoke every active key the query matches, if the count is still as shown. */
+  keysRevokeMatching: {
+    input: z.strictObject({
+      query: keyQuerySchema.omit({ offset: true, limit: true, sort: true, order: true }),
+      expectedCount: z.number().int().min(1).max(10_000_000),
+      reason: text(1000).optional(),
+    }),
+    output: {} as { revoked: number },
+  },
+  keysPurge: { input: empty, output: {} as { purged: number } },
+  ownersList: { input: empty, output: {} as OwnerView[] },
+  ownersAdd: {
+    input: z.strictObject({ name: text(1000), kind: z.enum(['user', 'service']) }),
+    output: {} as OwnerView,
+  },
+  ownersDisable: { input: z.strictObject({ name: text(1000) }), output: {} as OwnerView },
+  ownersRevokeAll: {
+    input: z.strictObject({ name: text(1000), confirm: text(1000), reason: text(1000).optional() }),
+    output: {} as { owner: string; revoked: number },
+  },
+  policyGet: { input: empty, output: {} as Policy },
+  policySet: { input: policyChanges, output: {} as Policy },
+  policyPreview: { input: policyChanges, output: {} as PolicyPreview },
+  auditList: {
+    input: z.strictObject({
+      action: text(64).optional(),
+      target: text(200).optional(),
+      beforeId: z.number().int().min(1).optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+    }),
+    output: {} as AuditEntry[],
+  },
+  auditVerify: { input: empty, output: {} as AuditCheck },
+  auditExport: { input: empty, output: {} as SaveOutcome },
+  inventoryExport: { input: empty, output: {} as SaveOutcome },
+  /** Write the credential CSV of a handoff through a save dialog (owner-only file). */
+  credentialsSave: { input: z.strictObject({ handoffId }), output: {} as SaveOutcome },
+  /** Forget a handoff's secret now (the one-time dialog closed). */
+  credentialsDiscard: { input: z.strictObject({ handoffId }), output: {} as { discarded: boolean } },
+  /** Copy a handoff's access key to the clipboard; cleared after 30 s if still there. */
+  secretCopy: {
+    input: z.strictObject({ handoffId, accessId }),
+    output: {} as { clearsAfterMs: number },
+  },
+} satisfies Record<OperationName, { input: z.ZodType; output: unknown }>
+
+export type Contract = typeof contract
+export type Input<K extends OperationName> = z.input<Contract[K]['input']>
+export type ParsedInput<K extends OperationName> = z.output<Contract[K]['input']>
+export type Output<K extends OperationName> = Contract[K]['output']
+
+/** What the preload exposes as window.keydesk: one function per operation. */
+export type KeydeskApi = {
+  [K in OperationName]: (input: Input<K>) => Promise<Result<Output<K>>>
+}
+
+export const SECRET_CLIPBOARD_CLEAR_MS = 30_000
+export const HANDOFF_TTL_MS = 10 * 60_000
