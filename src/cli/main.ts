@@ -1,1 +1,451 @@
-console.log('cli')
+/**
+ * The `keydesk` command: every admin action on the same store the app uses.
+ * Contract (users' scripts rely on it): see README "CLI". Exit codes: 0 done;
+ * 1 verify failed or not found; 2 bad usage or invalid input; 3 keychain or
+ * store unavailable. Errors are one line on stderr, never a stack trace.
+ * Secrets appear only in create/reset output and the CSV they were asked to write.
+ */
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import {
+  KeydeskError,
+  openKeyStore,
+  resolveDataDir,
+  type IssuedKey,
+  type KeyStore,
+  type KeyView,
+  type Policy,
+} from '../main/core/index'
+import { addServeCommand } from './serve'
+import { EXIT, exitCodeFor } from './exit'
+
+/** Thrown inside commands to end with a given exit code and an optional one-line message. */
+class Exit extends Error {
+  constructor(readonly code: number, message = '') {
+    super(message)
+  }
+}
+
+function out(s: string): void {
+  process.stdout.write(s.endsWith('\n') ? s : s + '\n')
+}
+function json(v: unknown): void {
+  out(JSON.stringify(v))
+}
+
+const program = new Command()
+program
+  .name('keydesk')
+  .description('Issue, reset, revoke and verify API keys (access ID + access key pairs).')
+  .option('--data-dir <dir>', 'key store directory (default: $KEYDESK_DATA_DIR, else the app user-data dir)')
+  .option('--json', 'machine-readable output')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(`keydesk: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see keydesk --help)\n`) })
+
+function globals(): { dataDir: string; json: boolean } {
+  const o = program.opts<{ dataDir?: string; json?: boolean }>()
+  return { dataDir: resolveDataDir(o.dataDir), json: o.json === true }
+}
+
+/** Open the store, run fn, always close (which also flushes last-used times). */
+async function withStore<T>(fn: (store: KeyStore, g: { json: boolean }) => T | Promise<T>): Promise<T> {
+  const g = globals()
+  const store = await openKeyStore({ dataDir: g.dataDir })
+  try {
+    return await fn(store, g)
+  } finally {
+    store.close()
+  }
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+function printIssued(k: IssuedKey, asJson: boolean, verb: string, csv?: string): void {
+  if (asJson) {
+    json({ accessId: k.accessId, accessKey: k.accessKey, name: k.name, owner: k.owner, expiresAt: k.expiresAt })
+    return
+  }
+  out(
+    [
+      `${verb} key "${k.name}" for ${k.owner}.`,
+      `  Access ID:   ${k.accessId}`,
+      `  Access Key:  ${k.accessKey}`,
+      `  Scopes:      ${k.scopes.join(' ') || '(none)'}`,
+      `  Expires at:  ${k.expiresAt}`,
+      csv ? `  Credential CSV written to ${csv} (owner-only).` : '',
+      'The access key is shown only once: store it now. A lost key can only be reset.',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  )
+}
+
+function listItem(k: KeyView) {
+  return {
+    accessId: k.accessId,
+    name: k.name,
+    owner: k.owner,
+    status: k.status,
+    scopes: k.scopes,
+    createdAt: k.createdAt,
+    expiresAt: k.expiresAt,
+    lastUsedAt: k.lastUsedAt,
+    ...(k.tampered ? { tampered: true } : {}),
+  }
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length)
+}
+
+function statusWord(k: KeyView): string {
+  return k.tampered ? 'TAMPERED' : k.status
+}
+
+// ── owners ──────────────────────────────────────────────────────────────
+
+const owner = program.command('owner').description('manage key owners (users and service accounts)')
+owner
+  .command('add <name>')
+  .description('add an owner')
+  .option('--service', 'a service account (default: a user)')
+  .action((name: string, o: { service?: boolean }) =>
+    withStore((s, g) => {
+      const v = s.addOwner(name, o.service ? 'service' : 'user')
+      if (g.json) json(v)
+      else out(`Added ${v.kind === 'service' ? 'service account' : 'user'} "${v.name}".`)
+    }),
+  )
+owner
+  .command('list')
+  .description('list owners with key counts')
+  .action(() =>
+    withStore((s, g) => {
+      const owners = s.listOwners()
+      if (g.json) return json(owners)
+      if (owners.length === 0) return out('No owners yet. Add one with: keydesk owner add NAME [--service]')
+      const w = Math.max(5, ...owners.map((o) => o.name.length))
+      out(`${pad('OWNER', w)}  KIND     STATE     ACTIVE  EXPIRED  REVOKED`)
+      for (const o of owners)
+        out(
+          `${pad(o.name, w)}  ${pad(o.kind, 7)}  ${pad(o.tampered ? 'TAMPERED' : o.disabledAt ? 'disabled' : 'enabled', 8)}  ${pad(String(o.keys.active), 6)}  ${pad(String(o.keys.expired), 7)}  ${o.keys.revoked}`,
+        )
+    }),
+  )
+owner
+  .command('disable <name>')
+  .description("disable an owner: its keys stop verifying")
+  .action((name: string) =>
+    withStore((s, g) => {
+      const v = s.disableOwner(name)
+      if (g.json) json(v)
+      else out(`Disabled "${v.name}"; its ${v.keys.active} active keys no longer verify.`)
+    }),
+  )
+
+// ── keys ────────────────────────────────────────────────────────────────
+
+program
+  .command('create')
+  .description('issue a key; the access key is printed once')
+  .option('--name <name>', 'key name; "/" makes folders (blank: generated)')
+  .option('--owner <name>', 'owner (default: the current OS user)')
+  .option('--scope <scope>', 'scope (repeatable)', collect)
+  .option('--expires-in <duration>', 'e.g. 90m, 12h, 30d (default: policy default)')
+  .option('--expires-at <iso>', 'ISO-8601 date or date-time')
+  .option('--description <text>', 'free text')
+  .option('--csv <file>', 'also write a credential CSV (owner-only permissions)')
+  .action((o: { name?: string; owner?: string; scope?: string[]; expiresIn?: string; expiresAt?: string; description?: string; csv?: string }) =>
+    withStore((s, g) => {
+      const k = s.create(
+        { name: o.name, owner: o.owner, scopes: o.scope, expiresIn: o.expiresIn, expiresAt: o.expiresAt, description: o.description },
+        o.csv,
+      )
+      printIssued(k, g.json, 'Created', o.csv)
+    }),
+  )
+
+program
+  .command('list')
+  .description('list keys (never secrets)')
+  .addOption(new Option('--status <status>', 'filter by status').choices(['active', 'expired', 'revoked', 'all']).default('all'))
+  .option('--owner <name>', 'filter by owner')
+  .option('--scope <scope>', 'filter by scope')
+  .option('--search <text>', 'text in name, access ID or description')
+  .option('--expiring-within <duration>', 'active keys expiring within e.g. 7d')
+  .addOption(new Option('--sort <field>', 'sort order').choices(['created', 'name', 'accessId', 'owner', 'status', 'expires', 'lastUsed']).default('created'))
+  .option('--limit <n>', 'at most n keys (default: all)')
+  .action((o: { status: 'all'; owner?: string; scope?: string; search?: string; expiringWithin?: string; sort: 'created'; limit?: string }) =>
+    withStore((s, g) => {
+      let expiringWithinDays: number | undefined
+      if (o.expiringWithin !== undefined) {
+        const m = /^\s*(\d{1,4})\s*d?\s*$/.exec(o.expiringWithin)
+        if (!m) throw new KeydeskError('invalid_input', `--expiring-within "${o.expiringWithin}" must be a number of days, e.g. 7d.`, 'expiringWithin')
+        expiringWithinDays = Number(m[1])
+      }
+      const limit = o.limit === undefined ? Infinity : Number(o.limit)
+      if (o.limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+        throw new KeydeskError('invalid_input', '--limit must be a whole number, 1 or more.', 'limit')
+      const q = { status: o.status, owner: o.owner, scope: o.scope, search: o.search, expiringWithinDays, sort: o.sort }
+      // Stream page by page so a million keys never sit in memory at once.
+      let offset = 0
+      let first = true
+      let total = 0
+      if (g.json) process.stdout.write('[')
+      for (;;) {
+        const pageSize = Math.min(1000, limit - offset)
+        if (pageSize <= 0) break
+        const page = s.list({ ...q, offset, limit: pageSize })
+        total = page.total
+        for (const k of page.items) {
+          if (g.json) {
+            process.stdout.write((first ? '' : ',') + JSON.stringify(listItem(k)))
+          } else {
+            if (first) out(`${pad('NAME', 28)}  ${pad('ACCESS ID', 21)}  ${pad('OWNER', 16)}  ${pad('STATUS', 8)}  EXPIRES`)
+            out(`${pad(k.name, 28)}  ${k.accessId}  ${pad(k.owner, 16)}  ${pad(statusWord(k), 8)}  ${k.expiresAt}`)
+          }
+          first = false
+        }
+        offset += page.items.length
+        if (page.items.length < pageSize) break
+      }
+      if (g.json) out(']')
+      else if (first) out('No keys match.')
+      else if (offset < total) out(`(${offset} of ${total} shown)`)
+    }),
+  )
+
+program
+  .command('show <idOrName>')
+  .description('show one key (never its secret)')
+  .option('--owner <name>', 'owner, when the name is used by several owners')
+  .action((ref: string, o: { owner?: string }) =>
+    withStore((s, g) => {
+      const k = s.get(ref, o.owner)
+      if (g.json) return json(k)
+      out(
+        [
+          `Name:         ${k.name}`,
+          `Access ID:    ${k.accessId}`,
+          `Owner:        ${k.owner} (${k.ownerKind}${k.ownerDisabled ? ', disabled' : ''})`,
+          `Status:       ${k.status}${k.revokedReason ? ` (${k.revokedReason})` : ''}`,
+          `Scopes:       ${k.scopes.join(' ') || '(none)'}`,
+          `Description:  ${k.description || '(none)'}`,
+          `Key hint:     ${k.hint}…`,
+          `Created at:   ${k.createdAt}`,
+          `Expires at:   ${k.expiresAt}`,
+          `Last reset:   ${k.resetAt ?? 'never'}`,
+          `Last used:    ${k.lastUsedAt ?? 'never'}`,
+          k.graceUntil ? `Old key valid until ${k.graceUntil} (grace period)` : '',
+          k.revokedAt ? `Revoked at:   ${k.revokedAt}` : '',
+          k.tampered ? 'WARNING: this key was edited outside KeyDesk (MAC mismatch); it will not verify.' : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      )
+    }),
+  )
+
+program
+  .command('reset <idOrName>')
+  .description("issue a new secret for a key; --confirm must equal the key's name")
+  .requiredOption('--confirm <name>', "the key's name, typed exactly")
+  .option('--grace <duration>', 'keep the old secret valid this long, e.g. 24h (default: dies at once)')
+  .option('--owner <name>', 'owner, when the name is used by several owners')
+  .option('--csv <file>', 'also write a credential CSV (owner-only permissions)')
+  .action((ref: string, o: { confirm: string; grace?: string; owner?: string; csv?: string }) =>
+    withStore((s, g) => {
+      const k = s.reset(ref, { confirm: o.confirm, grace: o.grace, owner: o.owner }, o.csv)
+      printIssued(k, g.json, 'Reset', o.csv)
+    }),
+  )
+
+program
+  .command('revoke [idOrName...]')
+  .description('revoke keys, or every key of an owner (--owner without keys); irreversible')
+  .option('--owner <name>', 'the owner (alone: revoke all its keys)')
+  .option('--reason <text>', 'why, for the audit log')
+  .action((refs: string[], o: { owner?: string; reason?: string }) =>
+    withStore((s, g) => {
+      if (refs.length === 0) {
+        if (!o.owner) throw new KeydeskError('invalid_input', 'Name the keys to revoke, or give --owner NAME to revoke all keys of an owner.', 'keys')
+        const r = s.revokeOwnerKeys(o.owner, o.reason)
+        if (g.json) return json(r)
+        return out(`Revoked ${r.revoked} keys of "${r.owner}".`)
+      }
+      const revoked = s.revoke(refs, o.reason, o.owner)
+      if (g.json) return json(revoked.map(listItem))
+      for (const k of revoked) out(`Revoked ${k.accessId} ("${k.name}", ${k.owner}).`)
+    }),
+  )
+
+program
+  .command('verify')
+  .description('check a key: --access-id + --access-key, --key, or the key on stdin')
+  .option('--access-id <id>', 'access ID (with --access-key)')
+  .option('--access-key <key>', 'access key (with --access-id)')
+  .option('--key <key>', 'access key alone')
+  .action((o: { accessId?: string; accessKey?: string; key?: string }) =>
+    withStore((s, g) => {
+      if (o.key !== undefined && (o.accessKey !== undefined || o.accessId !== undefined))
+        throw new KeydeskError('invalid_input', 'Give either --key, or --access-id with --access-key.', 'key')
+      if ((o.accessId === undefined) !== (o.accessKey === undefined))
+        throw new KeydeskError('invalid_input', '--access-id and --access-key go together.', o.accessId === undefined ? 'accessId' : 'accessKey')
+      let key = o.key ?? o.accessKey
+      if (key === undefined) {
+        if (process.stdin.isTTY) throw new KeydeskError('invalid_input', 'Give --key KEY, or pipe the key on stdin.', 'key')
+        key = readFileSync(0, 'utf8').slice(0, 4096).trim()
+      }
+      const r = s.verify({ accessKey: key, accessId: o.accessId })
+      if (g.json) json(r)
+      else if (r.valid) out(`valid: ${r.accessId} owner=${r.owner} scopes=${r.scopes.join(' ') || '(none)'}`)
+      else out(`invalid: ${r.reason}`)
+      if (!r.valid) throw new Exit(EXIT.failed)
+    }),
+  )
+
+program
+  .command('export')
+  .description('write an inventory CSV of every key (no secrets)')
+  .requiredOption('--csv <file>', 'output file')
+  .action((o: { csv: string }) =>
+    withStore((s, g) => {
+      const r = s.exportInventory(o.csv)
+      if (g.json) json(r)
+      else out(`Wrote ${r.rows} keys to ${r.path}.`)
+    }),
+  )
+
+program
+  .command('import')
+  .description('issue keys from a CSV of names (Name, Owner, Scopes, Expires At|Expires In, Description): all or none')
+  .requiredOption('--csv <file>', 'input CSV')
+  .requiredOption('--out <file>', 'credential CSV to write (owner-only)')
+  .action((o: { csv: string; out: string }) =>
+    withStore((s, g) => {
+      let text: string
+      try {
+        text = readFileSync(o.csv, 'utf8')
+      } catch (e) {
+        throw new KeydeskError('invalid_input', `Cannot read ${o.csv} (${(e as { code?: string }).code ?? 'error'}).`, 'csv')
+      }
+      const issued = s.importCsv(text, o.out)
+      if (g.json) json({ issued: issued.length, out: o.out, accessIds: issued.map((k) => k.accessId) })
+      else out(`Issued ${issued.length} keys; credentials written to ${o.out} (owner-only). Keep it safe and delete it once distributed.`)
+    }),
+  )
+
+// ── policy, purge, backup, audit ────────────────────────────────────────
+
+const POLICY_NAMES: Record<string, keyof Policy> = {
+  'max-key-age-days': 'maxKeyAgeDays',
+  'max-keys-per-owner': 'maxKeysPerOwner',
+  'default-expiry-days': 'defaultExpiryDays',
+  'allow-creation': 'allowCreation',
+  'retention-days': 'retentionDays',
+}
+
+function printPolicy(p: Policy, asJson: boolean): void {
+  if (asJson) return json(p)
+  for (const [name, field] of Object.entries(POLICY_NAMES)) out(`${pad(name, 20)} ${String(p[field])}`)
+}
+
+const policy = program.command('policy').description('show or change the key policy')
+policy.command('show').action(() => withStore((s, g) => printPolicy(s.getPolicy(), g.json)))
+policy
+  .command('set <name> <value>')
+  .description(`set one of: ${Object.keys(POLICY_NAMES).join(', ')}`)
+  .action((name: string, value: string) =>
+    withStore((s, g) => {
+      const field = POLICY_NAMES[name]
+      if (!field) throw new KeydeskError('invalid_input', `Unknown policy "${name}"; use one of ${Object.keys(POLICY_NAMES).join(', ')}.`, 'name')
+      let v: number | boolean
+      if (field === 'allowCreation') {
+        if (value !== 'true' && value !== 'false') throw new KeydeskError('invalid_input', 'allow-creation must be true or false.', name)
+        v = value === 'true'
+      } else {
+        if (!/^\d{1,9}$/.test(value)) throw new KeydeskError('invalid_input', `${name} must be a whole number.`, name)
+        v = Number(value)
+      }
+      printPolicy(s.setPolicy({ [field]: v }), g.json)
+    }),
+  )
+
+program
+  .command('purge')
+  .description('delete revoked and expired keys older than the retention period')
+  .action(() =>
+    withStore((s, g) => {
+      const r = s.purge()
+      if (g.json) json(r)
+      else out(`Purged ${r.purged} keys.`)
+    }),
+  )
+
+program
+  .command('backup <file>')
+  .description('online backup of the store to a new file')
+  .action((file: string) =>
+    withStore(async (s, g) => {
+      const r = await s.backup(file)
+      if (g.json) json(r)
+      else out(`Backed up to ${r.path}. The backup is useless without this machine's keychain entry.`)
+    }),
+  )
+
+program
+  .command('audit')
+  .description('show the audit log (newest first), or check its hash chain')
+  .option('--verify', 'check the chain; exit 1 if broken')
+  .option('--action <action>', 'filter by action, e.g. key.create')
+  .option('--limit <n>', 'entries to show', '50')
+  .action((o: { verify?: boolean; action?: string; limit: string }) =>
+    withStore((s, g) => {
+      if (o.verify) {
+        const r = s.verifyAudit()
+        if (g.json) json(r)
+        else if (r.ok) out(`Audit log intact: ${r.checked} entries verified.`)
+        else out(`Audit log BROKEN at entry ${r.brokenAt}: ${r.problem} (${r.checked} entries verified before it).`)
+        if (!r.ok) throw new Exit(EXIT.failed)
+        return
+      }
+      const limit = Number(o.limit)
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new KeydeskError('invalid_input', '--limit must be a whole number from 1 to 1000.', 'limit')
+      const entries = s.listAudit({ action: o.action, limit })
+      if (g.json) return json(entries)
+      for (const e of entries) out(`${e.at}  ${pad(e.actor, 10)}  ${pad(e.action, 18)}  ${e.target}  ${JSON.stringify(e.detail)}`)
+    }),
+  )
+
+addServeCommand(program)
+
+// ── run ─────────────────────────────────────────────────────────────────
+
+async function main(argv = process.argv): Promise<number> {
+  try {
+    await program.parseAsync(argv)
+    return EXIT.ok
+  } catch (e) {
+    if (e instanceof Exit) {
+      if (e.message) process.stderr.write(`keydesk: ${e.message}\n`)
+      return e.code
+    }
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; everything else is bad usage (already printed).
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage
+    }
+    if (e instanceof KeydeskError) {
+      process.stderr.write(`keydesk: ${e.message}\n`)
+      return exitCodeFor(e)
+    }
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e)
+    process.stderr.write(`keydesk: unexpected error: ${msg}\n`)
+    return EXIT.unavailable
+  }
+}
+
+main().then((code) => {
+  process.exitCode = code
+})
