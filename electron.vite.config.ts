@@ -13,6 +13,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           // The keydesk CLI and `keydesk serve`: plain Node, no electron.
           cli: resolve(__dirname, 'src/cli/main.ts'),
+          // The core as a library for Node services and the benchmarks (verify in-process).
+          core: resolve(__dirname, 'src/main/core/index.ts'),
         },
       },
     },

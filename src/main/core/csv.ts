@@ -9,8 +9,16 @@ export const CREDENTIAL_FIELDS = ['Name', 'Access ID', 'Access Key', 'Owner', 'S
 export const INVENTORY_FIELDS = ['Name', 'Access ID', 'Owner', 'Status', 'Scopes', 'Description', 'Created At', 'Expires At', 'Last Used At', 'Revoked At'] as const
 export const AUDIT_FIELDS = ['ID', 'Time', 'Actor', 'Action', 'Target', 'Detail'] as const
 
+/**
+ * papaparse's own `escapeFormulae: true` pattern (/^[=+\-@\t\r].*$/) misses a cell
+ * with a line break after the formula (`.` stops at the newline, `$` needs the end),
+ * so a multi-line description could still run as a formula. Only the first
+ * character matters.
+ */
+const FORMULA_CELL = /^[=+\-@\t\r]/
+
 export function toCsv(fields: readonly string[], rows: readonly (readonly unknown[])[], header = true): string {
-  return Papa.unparse({ fields: [...fields], data: rows.map((r) => [...r]) }, { escapeFormulae: true, header, newline: '\r\n' }) + '\r\n'
+  return Papa.unparse({ fields: [...fields], data: rows.map((r) => [...r]) }, { escapeFormulae: FORMULA_CELL, header, newline: '\r\n' }) + '\r\n'
 }
 
 export interface ImportRow {
@@ -37,10 +45,15 @@ export const IMPORT_MAX_ROWS = 100_000
 
 /** A CSV with a header row: Name (required), and optional Owner, Scopes, Expires At, Expires In, Description. */
 export function parseImportCsv(text: string): ImportRow[] {
-  const parsed = Papa.parse<string[]>(text.replace(/^\ufeff/, ''), { skipEmptyLines: 'greedy' })
-  const fatal = parsed.errors.find((e) => e.type === 'Quotes' || e.type === 'Delimiter')
+  // A file with one column (just Name) has no delimiter to detect; papaparse then
+  // reports "UndetectableDelimiter" and uses ',', which is right, so only quote errors are fatal.
+  const parsed = Papa.parse<string[]>(text.replace(/^\ufeff/, ''), { skipEmptyLines: false })
+  const fatal = parsed.errors.find((e) => e.type === 'Quotes')
   if (fatal) throw invalid('csv', `The import CSV cannot be read: ${fatal.message} (row ${(fatal.row ?? 0) + 1}).`)
-  const [header, ...rows] = parsed.data
+  // Skip blank lines ourselves so every row keeps its own number for error messages.
+  const records = parsed.data.map((cells, i) => ({ cells, line: i + 1 })).filter((r) => r.cells.some((c) => c.trim() !== ''))
+  const [head, ...rows] = records
+  const header = head?.cells
   if (!header) throw invalid('csv', 'The import CSV is empty: it needs a header row with a Name column.')
   const cols = header.map((h, i) => {
     const key = IMPORT_COLUMNS[h.trim().toLowerCase()]
@@ -50,8 +63,7 @@ export function parseImportCsv(text: string): ImportRow[] {
   if (!cols.includes('name')) throw invalid('csv', 'The import CSV needs a Name column.')
   if (rows.length === 0) throw invalid('csv', 'The import CSV has no rows after its header.')
   if (rows.length > IMPORT_MAX_ROWS) throw invalid('csv', `The import CSV has ${rows.length} rows; at most ${IMPORT_MAX_ROWS} at once.`)
-  return rows.map((cells, i) => {
-    const line = i + 2
+  return rows.map(({ cells, line }) => {
     if (cells.length !== cols.length) throw invalid('csv', `Row ${line} of the import CSV has ${cells.length} cells; the header has ${cols.length}.`)
     const row: ImportRow = { line, name: '' }
     cols.forEach((c, j) => {

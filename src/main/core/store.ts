@@ -174,6 +174,10 @@ async function loadOrInitKeychain(db: Db, keychain: KeychainPort, path: string):
     setMeta(db, 'keychain_backend', keychain.backend)
     setMeta(db, 'created_at', String(Date.now()))
     writePolicy(db, crypto, DEFAULT_POLICY)
+    // Pin the empty audit log, so wiping a later log together with its head is detected.
+    const emptyHead = `0:${Buffer.alloc(32).toString('hex')}`
+    setMeta(db, 'audit_head', emptyHead)
+    setMeta(db, 'audit_head_mac', crypto.mac(`audit-head:${emptyHead}`).toString('hex'))
     db.exec('COMMIT')
     return crypto
   } catch (e) {
@@ -235,8 +239,16 @@ export class KeyStore {
   /** Run fn in a BEGIN IMMEDIATE transaction (serialises writers across processes). */
   private write<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn).immediate()
+      return this.db
+        .transaction(() => {
+          this.auditTail = undefined
+          const result = fn()
+          this.pinAuditHead()
+          return result
+        })
+        .immediate()
     } catch (e) {
+      this.auditTail = undefined
       if (e instanceof KeydeskError) throw e
       const code = (e as { code?: string }).code ?? ''
       if (code.startsWith('SQLITE_'))
@@ -245,25 +257,51 @@ export class KeyStore {
     }
   }
 
+  /** The chain's tail within the current write transaction (undefined outside one). */
+  private auditTail: { id: number; hash: Buffer; dirty: boolean } | undefined
+
+  /** Append an audit entry; only inside write(). The head is pinned once per transaction. */
   private audit(action: string, target: string, detail: Record<string, unknown> = {}): void {
-    const head = this.auditHead()
+    if (!this.db.inTransaction) throw new Error('audit() outside a write transaction')
+    const tail = (this.auditTail ??= { ...this.auditHead(), dirty: false })
     const at = this.now()
-    const id = head.id + 1
-    const prev = head.hash
+    const id = tail.id + 1
+    const prev = tail.hash
     const detailJson = JSON.stringify(detail)
     const hash = sha256(Buffer.concat([prev, Buffer.from(JSON.stringify([id, at, this.actor, action, target, detailJson]))]))
     const mac = this.crypto.mac(hash)
-    this.db
-      .prepare('INSERT INTO audit (id, at, actor, action, target, detail, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, at, this.actor, action, target, detailJson, prev, hash, mac)
-    const headValue = `${id}:${hash.toString('hex')}`
+    this.auditInsert ??= this.db.prepare('INSERT INTO audit (id, at, actor, action, target, detail, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    this.auditInsert.run(id, at, this.actor, action, target, detailJson, prev, hash, mac)
+    this.auditTail = { id, hash, dirty: true }
+  }
+
+  private auditInsert?: Statement
+
+  /** Record the chain's head (id + hash, MAC'd) so a truncated log is detected. */
+  private pinAuditHead(): void {
+    const tail = this.auditTail
+    this.auditTail = undefined
+    if (!tail?.dirty) return
+    const headValue = `${tail.id}:${tail.hash.toString('hex')}`
     setMeta(this.db, 'audit_head', headValue)
     setMeta(this.db, 'audit_head_mac', this.crypto.mac(`audit-head:${headValue}`).toString('hex'))
   }
 
+  /**
+   * Where the next entry chains from: the MAC'd head in meta, not the table's last
+   * row, so entries deleted from the tail leave a gap that later writes cannot
+   * close. If the head is missing or forged, the numbering continues but the chain
+   * does not, so verifyAudit keeps reporting the break.
+   */
   private auditHead(): { id: number; hash: Buffer } {
-    const last = this.db.prepare('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1').get() as { id: number; hash: Buffer } | undefined
-    return last ?? { id: 0, hash: Buffer.alloc(32) }
+    const last = (this.db.prepare('SELECT max(id) FROM audit').pluck().get() as number | null) ?? 0
+    const head = getMeta(this.db, 'audit_head')
+    const headMac = getMeta(this.db, 'audit_head_mac')
+    if (head !== undefined && headMac !== undefined && this.crypto.macOk(`audit-head:${head}`, Buffer.from(headMac, 'hex'))) {
+      const [id, hex] = head.split(':')
+      return { id: Math.max(Number(id), last), hash: Buffer.from(hex ?? '', 'hex') }
+    }
+    return { id: last, hash: Buffer.alloc(32) }
   }
 
   private keyTampered(r: KeyRow): boolean {
@@ -340,6 +378,9 @@ export class KeyStore {
       if (!r) throw new KeydeskError('not_found', `No key has access ID ${ref.trim()}.`, 'key')
       return r
     }
+    // A pasted secret is not a name: refuse it without echoing it into an error (and so into logs).
+    if (/^kdsk_[0-9A-Za-z]{30,}$/.test(ref.trim()))
+      throw invalid('key', 'That is an access key (the secret), not an access ID or a name; give the key by its access ID (kdid_…) or name.')
     const name = normalizeName(ref, 'key', 'Key name')
     let rows = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} WHERE k.name = ? ORDER BY k.id DESC LIMIT 200`).all(name) as KeyRow[]
     if (ownerRaw !== undefined) {
@@ -473,33 +514,42 @@ export class KeyStore {
         const now = this.now()
         const out: IssuedKey[] = []
         const namesSeen = new Set<string>()
-        const added = new Map<number, number>()
+        const ownerCache = new Map<string, OwnerRow>()
+        const keysPerOwner = new Map<number, number>()
         const insert = this.db.prepare(
           `INSERT INTO keys (access_id, owner_id, name, description, scopes, hash, hash_alg, hint, status, created_at, expires_at, mac)
            VALUES (@access_id, @owner_id, @name, @description, @scopes, @hash, '${HASH_ALG}', @hint, 'active', @created_at, @expires_at, @mac)`,
         )
         const insertScope = this.db.prepare('INSERT INTO key_scopes (scope, key_id) VALUES (?, ?)')
-        const liveName = this.db.prepare(`SELECT 1 FROM keys WHERE owner_id = ? AND name = ? AND status = 'active' AND expires_at > ? LIMIT 1`)
+        const liveName = this.db.prepare(
+          // INDEXED BY: without statistics the planner would scan every live key through keys_status_expires.
+          `SELECT 1 FROM keys INDEXED BY keys_owner_name WHERE owner_id = ? AND name = ? AND status = 'active' AND expires_at > ? LIMIT 1`,
+        )
         const ownerCount = this.db.prepare('SELECT count(*) FROM keys WHERE owner_id = ?').pluck()
         inputs.forEach((inp, i) =>
           withRow(rowLabel, i, () => {
-            const owner = this.ownerForCreate(inp.owner)
+            const ownerKey = inp.owner?.trim() ?? ''
+            let owner = ownerCache.get(ownerKey)
+            if (!owner) ownerCache.set(ownerKey, (owner = this.ownerForCreate(inp.owner)))
             if (owner.disabled_at !== null) throw new KeydeskError('policy', `Owner "${owner.name}" is disabled; it cannot get new keys.`, 'owner')
             const expiresAt = this.resolveExpiry(inp, policy, now)
-            const count = (ownerCount.get(owner.id) as number) + (added.get(owner.id) ?? 0)
+            // Counted once per owner per call (a count per row would make bulk issue quadratic),
+            // then kept up to date as this batch adds rows.
+            let count = keysPerOwner.get(owner.id)
+            if (count === undefined) count = ownerCount.get(owner.id) as number
             if (count >= policy.maxKeysPerOwner)
               throw new KeydeskError(
                 'policy',
                 `Owner "${owner.name}" has ${count} keys, the policy's maximum (${policy.maxKeysPerOwner}, counting active, expired and revoked keys). Purge old keys or raise max-keys-per-owner.`,
                 'owner',
               )
-            added.set(owner.id, (added.get(owner.id) ?? 0) + 1)
             const accessId = newAccessId()
             const name = explicitNames[i] ?? `key-${accessId.slice(5, 13)}`
             const seenKey = `${owner.id}\u0000${name}`
             if (liveName.get(owner.id, name, now) || namesSeen.has(seenKey))
               throw new KeydeskError('conflict', `Owner "${owner.name}" already has a live key named "${name}"; names are unique per owner until the key is revoked or expires.`, 'name')
             namesSeen.add(seenKey)
+            keysPerOwner.set(owner.id, count + 1)
             const accessKey = newAccessKey()
             const scopes = scopesList[i]!.join(' ')
             const row = {
@@ -538,8 +588,12 @@ export class KeyStore {
     }
   }
 
-  /** Bulk issue from a CSV of names; all or nothing, one credential CSV out. */
-  importCsv(csvText: string, credentialCsv: string): IssuedKey[] {
+  /**
+   * Bulk issue from a CSV of names; all or nothing. With credentialCsv, one
+   * credential CSV is written (the CLI); without it the caller holds the issued
+   * keys (the app's one-time handoff) and writes the CSV itself.
+   */
+  importCsv(csvText: string, credentialCsv?: string): IssuedKey[] {
     const rows = parseImportCsv(csvText)
     return this.createMany(
       rows.map((r) => ({ name: r.name, owner: r.owner, scopes: r.scopes, expiresAt: r.expiresAt, expiresIn: r.expiresIn, description: r.description })),
@@ -783,8 +837,13 @@ export class KeyStore {
     const raw = getMeta(this.db, 'policy')
     const mac = getMeta(this.db, 'policy_mac')
     if (raw === undefined || mac === undefined) throw new KeydeskError('tampered', 'The policy is missing from the key store; it was edited outside KeyDesk.')
-    const p = JSON.parse(raw) as Policy
-    if (!this.crypto.macOk(policyMacData(p), Buffer.from(mac, 'hex')))
+    let p: Policy | undefined
+    try {
+      p = JSON.parse(raw) as Policy
+    } catch {
+      p = undefined // unreadable JSON is an edit like any other
+    }
+    if (p === null || typeof p !== 'object' || !this.crypto.macOk(policyMacData(p), Buffer.from(mac, 'hex')))
       throw new KeydeskError('tampered', 'The policy in the key store was edited outside KeyDesk (its MAC does not match); refusing to use it.')
     return p
   }
@@ -861,10 +920,11 @@ export class KeyStore {
       expected++
       checked++
     }
-    const head = getMeta(this.db, 'audit_head') ?? '0:' + Buffer.alloc(32).toString('hex')
+    const head = getMeta(this.db, 'audit_head')
     const headMac = getMeta(this.db, 'audit_head_mac')
-    const headOk = checked === 0 && headMac === undefined ? true : this.crypto.macOk(`audit-head:${head}`, headMac ? Buffer.from(headMac, 'hex') : null)
-    if (!headOk || head !== `${checked}:${prev.toString('hex')}`)
+    if (head === undefined || headMac === undefined || !this.crypto.macOk(`audit-head:${head}`, Buffer.from(headMac, 'hex')))
+      return { ok: false, checked, brokenAt: checked + 1, problem: `the record of the log's last entry is missing or was edited (the log holds ${checked} entries)` }
+    if (head !== `${checked}:${prev.toString('hex')}`)
       return { ok: false, checked, brokenAt: checked + 1, problem: `the log ends at entry ${checked} but its recorded head is entry ${head.split(':')[0]}` }
     return { ok: true, checked }
   }
