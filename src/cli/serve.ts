@@ -1,4 +1,154 @@
-// `keydesk serve` — filled in by the serve issue.
-import type { Command } from 'commander'
+/**
+ * `keydesk serve`: the forward-auth verification endpoint (see docs/serve.md).
+ *
+ * stdout carries JSON lines only: first {"listening":URL}, then one access-log
+ * line per request (unless --access-log says otherwise), last {"stopped":…}.
+ * stderr carries one-line human messages (errors, warnings).
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import { KeydeskError } from '../main/core/errors'
+import { openKeyStore } from '../main/core/store'
+import { resolveDataDir } from '../main/core/paths'
+import { createVerifyServer, DEFAULT_LIMITS } from '../serve/server'
+import { DEFAULT_LIMITER } from '../serve/limiter'
+import { DEFAULT_LISTEN, ListenError, parseListen, trustedProxies } from '../serve/listen'
 
-export function addServeCommand(_program: Command): void {}
+interface ServeFlags {
+  listen: string
+  allowRemote?: boolean
+  maxHeaderSize: number
+  maxBody: number
+  headersTimeout: number
+  requestTimeout: number
+  keepAliveTimeout: number
+  maxConnections: number
+  failBurst: number
+  failPerMinute: number
+  failClients: number
+  clientIpHeader?: string
+  trustedProxy?: string[]
+  accessLog: 'stdout' | 'stderr' | 'off'
+  shutdownTimeout: number
+}
+
+function int(min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d{1,10}$/.test(value.trim())) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}.`)
+    const n = Number(value)
+    if (n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}.`)
+    return n
+  }
+}
+
+function positive(value: string): number {
+  const n = Number(value)
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 1e6) throw new InvalidArgumentError('must be a number above 0.')
+  return n
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+function headerName(value: string): string {
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(value)) throw new InvalidArgumentError('must be an HTTP header name, e.g. X-Real-IP.')
+  return value
+}
+
+export function addServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the forward-auth verification endpoint (GET /v1/auth, POST /v1/keys/verify, GET /healthz); see docs/serve.md')
+    .option('--listen <host:port>', 'address to listen on; port 0 picks a free one', DEFAULT_LISTEN)
+    .option('--allow-remote', 'allow a non-loopback listen address (no TLS: only on a network you trust)')
+    .option('--max-header-size <bytes>', 'largest request head; bigger gets 431', int(1024, 65536), DEFAULT_LIMITS.maxHeaderSize)
+    .option('--max-body <bytes>', 'largest POST body; bigger gets 413', int(64, 65536), DEFAULT_LIMITS.maxBodySize)
+    .option('--headers-timeout <ms>', 'time to receive a request head; slower gets 408', int(100, 600_000), DEFAULT_LIMITS.headersTimeoutMs)
+    .option('--request-timeout <ms>', 'time to receive a whole request', int(100, 600_000), DEFAULT_LIMITS.requestTimeoutMs)
+    .option('--keep-alive-timeout <ms>', 'idle keep-alive connections are closed after this', int(100, 600_000), DEFAULT_LIMITS.keepAliveTimeoutMs)
+    .option('--max-connections <n>', 'most open connections', int(1, 1_000_000), DEFAULT_LIMITS.maxConnections)
+    .option('--fail-burst <n>', 'failed attempts a client may make at once before 429; 0 turns limiting off', int(0, 1_000_000), DEFAULT_LIMITER.burst)
+    .option('--fail-per-minute <n>', 'failed attempts a client regains per minute', positive, DEFAULT_LIMITER.perMinute)
+    .option('--fail-clients <n>', 'most clients tracked by the limiter (least recent dropped first)', int(1, 10_000_000), DEFAULT_LIMITER.maxClients)
+    .option('--client-ip-header <name>', 'take the client address from this header (e.g. X-Real-IP, X-Forwarded-For) when the peer is loopback or a --trusted-proxy', headerName)
+    .option('--trusted-proxy <ip-or-cidr>', 'a proxy address whose --client-ip-header is believed (repeatable; loopback always is)', collect)
+    .addOption(new Option('--access-log <where>', 'where access log lines go').choices(['stdout', 'stderr', 'off']).default('stdout'))
+    .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, time in-flight requests get before connections are cut', int(0, 600_000), 10_000)
+    .action((flags: ServeFlags) => serve(program, flags))
+}
+
+async function serve(program: Command, f: ServeFlags): Promise<void> {
+  let addr
+  let proxies
+  try {
+    addr = parseListen(f.listen)
+    proxies = f.trustedProxy?.length ? trustedProxies(f.trustedProxy) : undefined
+  } catch (e) {
+    if (e instanceof ListenError) throw new KeydeskError('invalid_input', e.message, 'listen')
+    throw e
+  }
+  if (!addr.loopback && !f.allowRemote)
+    throw new KeydeskError(
+      'invalid_input',
+      `refusing to listen on ${addr.host}: it is not a loopback address. keydesk serve speaks plain HTTP and answers ` +
+        'key-guessing attempts, so it belongs behind a proxy on the same host (127.0.0.1 or ::1). ' +
+        'Pass --allow-remote only if a network you trust stands between it and every client.',
+      'listen',
+    )
+  if (f.headersTimeout > f.requestTimeout)
+    throw new KeydeskError('invalid_input', '--headers-timeout must not be longer than --request-timeout.', 'headersTimeout')
+
+  const dataDir = resolveDataDir(program.opts<{ dataDir?: string }>().dataDir)
+  const store = await openKeyStore({ dataDir })
+
+  // A log reader going away must not stop the door from answering.
+  process.stdout.on('error', () => {})
+  process.stderr.on('error', () => {})
+
+  const vs = createVerifyServer(store, {
+    limits: {
+      maxHeaderSize: f.maxHeaderSize,
+      maxBodySize: f.maxBody,
+      headersTimeoutMs: f.headersTimeout,
+      requestTimeoutMs: f.requestTimeout,
+      keepAliveTimeoutMs: f.keepAliveTimeout,
+      maxConnections: f.maxConnections,
+      timeoutCheckIntervalMs: Math.max(50, Math.min(1000, Math.floor(f.headersTimeout / 2))),
+    },
+    limiter: { burst: f.failBurst, perMinute: f.failPerMinute, maxClients: f.failClients },
+    clientIpHeader: f.clientIpHeader,
+    trustedProxies: proxies,
+    accessLog: f.accessLog === 'off' ? null : f.accessLog === 'stderr' ? process.stderr : process.stdout,
+  })
+
+  let bound
+  try {
+    bound = await vs.listen(addr.host, addr.port)
+  } catch (e) {
+    store.close()
+    const code = (e as NodeJS.ErrnoException).code
+    const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such local address' : (code ?? 'error')
+    throw new KeydeskError('invalid_input', `cannot listen on ${f.listen}: ${why}.`, 'listen')
+  }
+  if (!addr.loopback) process.stderr.write(`keydesk: warning: listening on non-loopback ${bound.url} (--allow-remote); use it only behind a trusted network.\n`)
+  process.stdout.write(JSON.stringify({ listening: bound.url }) + '\n')
+
+  // A second signal while stopping cuts the remaining connections at once.
+  const force = (): void => vs.server.closeAllConnections()
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const on = (s: NodeJS.Signals): void => {
+      process.off('SIGTERM', on)
+      process.off('SIGINT', on)
+      process.on('SIGTERM', force)
+      process.on('SIGINT', force)
+      resolve(s)
+    }
+    process.on('SIGTERM', on)
+    process.on('SIGINT', on)
+  })
+  await vs.close(f.shutdownTimeout)
+  store.close()
+  process.off('SIGTERM', force)
+  process.off('SIGINT', force)
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), stopped: true, signal }) + '\n')
+}
