@@ -1,4 +1,4 @@
-// Electron entry: replaced by the shell issue. Kept minimal so the build has a main entry.
-import { app } from 'electron'
+// Electron main entry (out/main/index.js). The shell lives in src/main/electron.
+import { main } from './electron/app'
 
-app.whenReady().then(() => app.quit())
+main()

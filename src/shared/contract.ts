@@ -30,6 +30,8 @@ export type ErrorKind =
   | 'keychain_unavailable'
   | 'store_unavailable'
   | 'handoff_expired'
+  /** The IPC sender is not the app's own main frame; the payload was not read. */
+  | 'forbidden'
   | 'internal'
 
 export interface BridgeError {
@@ -80,7 +82,8 @@ export interface AppHealth {
   dataDir: string
   dbPath: string | null
   schemaVersion: number | null
-  keychain: 'ok' | 'unavailable'
+  /** 'unknown' when the store failed before the keychain was reached (e.g. an unreadable database). */
+  keychain: 'ok' | 'unavailable' | 'unknown'
   actor: string
 }
 

@@ -1,0 +1,3 @@
+export const ROOT: string
+export function electronBinaryPath(env?: NodeJS.ProcessEnv): string | null
+export const ELECTRON_MISSING_MESSAGE: string

@@ -1,0 +1,20 @@
+export {
+  createApi,
+  createHandlers,
+  openStoreState,
+  toBridgeError,
+  describeUnexpected,
+  consoleLogger,
+  defaultFileNames,
+  isOperationName,
+  BridgeFailure,
+  INTERNAL_ERROR,
+  type Api,
+  type ApiContext,
+  type Handlers,
+  type Logger,
+  type StoreState,
+} from './handlers'
+export { HandoffRegistry, systemClock, type Clock } from './handoffs'
+export { readImportFile, IMPORT_FILE_MAX_BYTES, type PlatformPorts, type OpenedFile } from './ports'
+export { parseInput, checkPlainData, issueToError } from './validate'
