@@ -68,8 +68,8 @@ describe('0002-audit, from a seeded version 1', () => {
     db.prepare(`INSERT INTO meta (key, value) VALUES ('store_id', 'seed-store')`).run()
     db.prepare(`INSERT INTO owners (id, name, kind, created_at, mac) VALUES (1, 'alice', 'user', 1, x'00')`).run()
     const ins = db.prepare(
-      `INSERT INTO keys (access_id, owner_id, name, description, scopes, hash, hash_alg, hint, status, created_at, expires_at, mac)
-       VALUES (?, 1, ?, ?, 'read', ?, 'hmac-sha256-v1', 'kdsk_abcd', 'active', 1, 2, x'00')`,
+      `INSERT INTO keys (access_id, owner_id, owner_name, name, description, scopes, hash, hash_alg, hint, status, created_at, expires_at, mac)
+       VALUES (?, 1, 'alice', ?, ?, 'read', ?, 'hmac-sha256-v1', 'kdsk_abcd', 'active', 1, 2, x'00')`,
     )
     for (let i = 0; i < 5; i++) {
       const info = ins.run(`kdid_seed${String(i).padStart(12, '0')}`, `payroll-${i}`, `seeded key ${i}`, Buffer.alloc(32, i))

@@ -136,20 +136,33 @@ describe('edited key rows are refused at verify and flagged in get/list', () => 
 })
 
 describe('edited owners', () => {
-  it('un-disabled owner: its keys are refused as tampered, the owner flagged, and it cannot be used', () => {
+  it('un-disabled owner: not obeyed at verify (keys carry a MAC\'d copy), flagged in get/list, and the owner cannot be used', () => {
     const k = t.store.create({ name: 'k', owner: 'mallory' })
     t.store.disableOwner('mallory')
     expect(t.store.verify({ accessKey: k.accessKey })).toEqual({ valid: false, reason: 'owner_disabled' })
     sql(`UPDATE owners SET disabled_at = NULL WHERE name = 'mallory'`)
-    expectTampered(k)
+    expect(t.store.verify({ accessKey: k.accessKey })).toEqual({ valid: false, reason: 'owner_disabled' })
+    expect(t.store.get(k.accessId).tampered).toBe(true)
+    expect(t.store.list({ limit: 1000 }).items.find((v) => v.accessId === k.accessId)?.tampered).toBe(true)
     expect(t.store.listOwners().find((o) => o.name === 'mallory')?.tampered).toBe(true)
     expectKd(() => t.store.create({ name: 'new', owner: 'mallory' }), 'tampered', 'owner')
     expectKd(() => t.store.disableOwner('mallory'), 'tampered', 'owner')
   })
 
-  it('owner renamed (keys follow the name)', () => {
+  it('un-disabled owner, key copies edited too: refused as tampered', () => {
+    const k = t.store.create({ name: 'k', owner: 'mallory' })
+    t.store.disableOwner('mallory')
+    sql(`UPDATE owners SET disabled_at = NULL WHERE name = 'mallory'`)
+    sql(`UPDATE keys SET owner_disabled_at = NULL WHERE access_id = ?`, k.accessId)
+    expectTampered(k)
+  })
+
+  it('owner renamed: verify keeps answering with the MAC\'d owner; get/list flag the key', () => {
     const k = t.store.create({ name: 'k', owner: 'alice' })
     sql(`UPDATE owners SET name = 'alice2' WHERE name = 'alice'`)
+    expect(t.store.verify({ accessKey: k.accessKey })).toMatchObject({ valid: true, owner: 'alice' })
+    expect(t.store.get(k.accessId).tampered).toBe(true)
+    sql(`UPDATE keys SET owner_name = 'alice2' WHERE access_id = ?`, k.accessId)
     expectTampered(k)
   })
 

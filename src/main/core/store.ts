@@ -74,6 +74,9 @@ interface KeyRow {
   owner_kind: OwnerKind
   owner_disabled_at: number | null
   owner_mac: Buffer
+  /** The key row's MAC'd copies of its owner's name and disabled time. */
+  key_owner_name: string
+  key_owner_disabled_at: number | null
 }
 
 interface OwnerRow {
@@ -87,12 +90,33 @@ interface OwnerRow {
 
 const KEY_COLUMNS = `k.id, k.access_id, k.owner_id, k.name, k.description, k.scopes, k.hash, k.hint, k.prev_hash,
   k.prev_valid_until, k.status, k.created_at, k.expires_at, k.reset_at, k.revoked_at, k.revoked_reason,
-  k.last_used_at, k.mac, o.name AS owner, o.kind AS owner_kind, o.disabled_at AS owner_disabled_at, o.mac AS owner_mac`
+  k.last_used_at, k.mac, o.name AS owner, o.kind AS owner_kind, o.disabled_at AS owner_disabled_at, o.mac AS owner_mac,
+  k.owner_name AS key_owner_name, k.owner_disabled_at AS key_owner_disabled_at`
 const KEY_FROM = `keys k JOIN owners o ON o.id = k.owner_id`
 
-function keyMacData(r: {
+/**
+ * The verify hot path: one indexed lookup by hash, as a raw array (VerifyRow order).
+ * The column the lookup matched is not read back (the caller has it), and the owner
+ * comes from the key row's MAC'd copies: no join, no second lookup.
+ */
+const VERIFY_COLS_TAIL = `prev_valid_until, scopes, status, created_at, expires_at, revoked_at, mac, last_used_at, owner_id, owner_name, owner_disabled_at`
+const VERIFY_BY_HASH = `SELECT id, access_id, name, NULL, prev_hash, ${VERIFY_COLS_TAIL} FROM keys WHERE hash = ?`
+const VERIFY_BY_PREV = `SELECT id, access_id, name, hash, NULL, ${VERIFY_COLS_TAIL} FROM keys WHERE prev_hash = ?`
+type VerifyRow = [
+  id: number, accessId: string, name: string, hash: Buffer | null, prevHash: Buffer | null, prevUntil: number | null,
+  scopes: string, status: 'active' | 'revoked', createdAt: number, expiresAt: number, revokedAt: number | null, mac: Buffer | null,
+  lastUsedAt: number | null, ownerId: number, ownerName: string, ownerDisabledAt: number | null,
+]
+/** Position of last_used_at in VerifyRow: the one field no MAC covers. */
+const LAST_USED_INDEX = 12
+/** Bound on the verified-row memo (≈ 300 bytes an entry). */
+const MAC_MEMO_MAX = 50_000
+
+interface KeyMacFields {
   access_id: string
-  owner: string
+  owner_id: number
+  owner_name: string
+  owner_disabled_at: number | null
   name: string
   hash: Buffer
   prev_hash: Buffer | null
@@ -102,11 +126,31 @@ function keyMacData(r: {
   created_at: number
   expires_at: number
   revoked_at: number | null
-}): string {
+}
+
+function keyMacData(r: KeyMacFields): string {
   return JSON.stringify([
-    'key/1', r.access_id, r.owner, r.name, r.hash.toString('hex'), r.prev_hash ? r.prev_hash.toString('hex') : null,
-    r.prev_valid_until, r.scopes, r.status, r.created_at, r.expires_at, r.revoked_at,
+    'key/1', r.access_id, r.owner_id, r.owner_name, r.owner_disabled_at, r.name, r.hash.toString('hex'),
+    r.prev_hash ? r.prev_hash.toString('hex') : null, r.prev_valid_until, r.scopes, r.status, r.created_at, r.expires_at, r.revoked_at,
   ])
+}
+
+/** A key row as read with KEY_COLUMNS → the fields its MAC covers (the row's own owner copies). */
+function macFieldsOf(r: KeyRow): KeyMacFields {
+  return { ...r, owner_name: r.key_owner_name, owner_disabled_at: r.key_owner_disabled_at }
+}
+
+/** Every MAC'd field and both MACs equal (last_used_at, which is not MAC'd, is skipped). */
+function sameVerifiedFields(a: VerifyRow, b: VerifyRow): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (i === LAST_USED_INDEX) continue
+    const x = a[i]
+    const y = b[i]
+    if (x === y) continue
+    if (x instanceof Buffer && y instanceof Buffer && x.equals(y)) continue
+    return false
+  }
+  return true
 }
 
 function ownerMacData(r: { name: string; kind: string; disabled_at: number | null }): string {
@@ -305,7 +349,12 @@ export class KeyStore {
   }
 
   private keyTampered(r: KeyRow): boolean {
-    return !this.crypto.macOk(keyMacData(r), r.mac) || !this.crypto.macOk(ownerMacData({ name: r.owner, kind: r.owner_kind, disabled_at: r.owner_disabled_at }), r.owner_mac)
+    return (
+      !this.crypto.macOk(keyMacData(macFieldsOf(r)), r.mac) ||
+      !this.crypto.macOk(ownerMacData({ name: r.owner, kind: r.owner_kind, disabled_at: r.owner_disabled_at }), r.owner_mac) ||
+      r.key_owner_name !== r.owner ||
+      r.key_owner_disabled_at !== r.owner_disabled_at
+    )
   }
 
   private toView(r: KeyRow, now = this.now()): KeyView {
@@ -366,7 +415,7 @@ export class KeyStore {
 
   private writeKeyMac(id: number): void {
     const r = this.keyRowById(id)
-    this.db.prepare('UPDATE keys SET mac = ? WHERE id = ?').run(this.crypto.mac(keyMacData(r)), id)
+    this.db.prepare('UPDATE keys SET mac = ? WHERE id = ?').run(this.crypto.mac(keyMacData(macFieldsOf(r))), id)
   }
 
   /** Find one key by access ID or by name (optionally within an owner). */
@@ -469,7 +518,14 @@ export class KeyStore {
       if (o.disabled_at !== null) throw new KeydeskError('conflict', `Owner "${o.name}" is already disabled.`, 'owner')
       const at = this.now()
       this.db.prepare('UPDATE owners SET disabled_at = ?, mac = ? WHERE id = ?').run(at, this.crypto.mac(ownerMacData({ ...o, disabled_at: at })), o.id)
-      this.audit('owner.disable', o.name)
+      // Each key carries a MAC'd copy of its owner's state, which verify reads.
+      const ids = this.db.prepare('SELECT id FROM keys WHERE owner_id = ?').pluck().all(o.id) as number[]
+      const copy = this.db.prepare('UPDATE keys SET owner_disabled_at = ? WHERE id = ?')
+      for (const id of ids) {
+        copy.run(at, id)
+        this.writeKeyMac(id)
+      }
+      this.audit('owner.disable', o.name, { keys: ids.length })
       return this.ownerView(o.name)
     })
   }
@@ -517,8 +573,8 @@ export class KeyStore {
         const ownerCache = new Map<string, OwnerRow>()
         const keysPerOwner = new Map<number, number>()
         const insert = this.db.prepare(
-          `INSERT INTO keys (access_id, owner_id, name, description, scopes, hash, hash_alg, hint, status, created_at, expires_at, mac)
-           VALUES (@access_id, @owner_id, @name, @description, @scopes, @hash, '${HASH_ALG}', @hint, 'active', @created_at, @expires_at, @mac)`,
+          `INSERT INTO keys (access_id, owner_id, owner_name, owner_disabled_at, name, description, scopes, hash, hash_alg, hint, status, created_at, expires_at, mac)
+           VALUES (@access_id, @owner_id, @owner_name, @owner_disabled_at, @name, @description, @scopes, @hash, '${HASH_ALG}', @hint, 'active', @created_at, @expires_at, @mac)`,
         )
         const insertScope = this.db.prepare('INSERT INTO key_scopes (scope, key_id) VALUES (?, ?)')
         const liveName = this.db.prepare(
@@ -555,7 +611,8 @@ export class KeyStore {
             const row = {
               access_id: accessId,
               owner_id: owner.id,
-              owner: owner.name,
+              owner_name: owner.name,
+              owner_disabled_at: null,
               name,
               description: descriptions[i]!,
               scopes,
@@ -783,24 +840,57 @@ export class KeyStore {
     if (!isWellFormedAccessKey(key)) return { valid: false, reason: 'malformed' }
     if (input.accessId !== undefined && !isAccessId(input.accessId)) return { valid: false, reason: 'malformed' }
     const hash = this.crypto.hashKey(key)
-    this.verifyByHash ??= this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} WHERE k.hash = ?`)
     const now = this.now()
-    let r = this.verifyByHash.get(hash) as KeyRow | undefined
+    this.verifyByHash ??= this.db.prepare(VERIFY_BY_HASH).raw(true)
+    let r = this.verifyByHash.get(hash) as VerifyRow | undefined
     let viaGrace = false
-    if (!r) {
-      this.verifyByPrev ??= this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} WHERE k.prev_hash = ?`)
-      r = this.verifyByPrev.get(hash) as KeyRow | undefined
+    if (r) r[3] = hash
+    else {
+      this.verifyByPrev ??= this.db.prepare(VERIFY_BY_PREV).raw(true)
+      r = this.verifyByPrev.get(hash) as VerifyRow | undefined
+      if (r) r[4] = hash
       viaGrace = true
     }
     if (!r) return { valid: false, reason: input.accessId !== undefined && this.accessIdExists(input.accessId) ? 'mismatch' : 'unknown' }
-    if (input.accessId !== undefined && input.accessId !== r.access_id) return { valid: false, reason: 'mismatch' }
-    if (this.keyTampered(r)) return { valid: false, reason: 'tampered' }
-    if (viaGrace && !(r.prev_valid_until !== null && r.prev_valid_until > now)) return { valid: false, reason: input.accessId !== undefined ? 'mismatch' : 'unknown' }
-    if (r.status === 'revoked') return { valid: false, reason: 'revoked' }
-    if (r.expires_at <= now) return { valid: false, reason: 'expired' }
-    if (r.owner_disabled_at !== null) return { valid: false, reason: 'owner_disabled' }
-    this.noteUsed(r, now)
-    return { valid: true, accessId: r.access_id, owner: r.owner, scopes: r.scopes ? r.scopes.split(' ') : [] }
+    const [id, accessId, , , , prevUntil, scopes, status, , expiresAt, , , lastUsedAt, , owner, ownerDisabledAt] = r
+    if (input.accessId !== undefined && input.accessId !== accessId) return { valid: false, reason: 'mismatch' }
+    if (!this.keyRowAuthentic(r)) return { valid: false, reason: 'tampered' }
+    if (viaGrace && !(prevUntil !== null && prevUntil > now)) return { valid: false, reason: input.accessId !== undefined ? 'mismatch' : 'unknown' }
+    if (status === 'revoked') return { valid: false, reason: 'revoked' }
+    if (expiresAt <= now) return { valid: false, reason: 'expired' }
+    if (ownerDisabledAt !== null) return { valid: false, reason: 'owner_disabled' }
+    this.noteUsed(id, lastUsedAt, now)
+    return { valid: true, accessId, owner, scopes: scopes ? scopes.split(' ') : [] }
+  }
+
+  /**
+   * The key row's MAC, with a bounded memo of rows already proven authentic: a row
+   * whose MAC'd fields and MAC equal, field for field, one verified before needs no
+   * new HMAC. Any edit changes a field or the MAC and takes the full path.
+   */
+  private keyRowAuthentic(r: VerifyRow): boolean {
+    const seen = this.macMemo.get(r[0])
+    if (seen !== undefined && sameVerifiedFields(seen, r)) return true
+    const [, accessId, name, hash, prevHash, prevUntil, scopes, status, createdAt, expiresAt, revokedAt, mac, , ownerId, ownerName, ownerDisabledAt] = r
+    const data = keyMacData({
+      access_id: accessId, owner_id: ownerId, owner_name: ownerName, owner_disabled_at: ownerDisabledAt, name, hash: hash!,
+      prev_hash: prevHash, prev_valid_until: prevUntil, scopes, status, created_at: createdAt, expires_at: expiresAt, revoked_at: revokedAt,
+    })
+    if (!this.crypto.macOk(data, mac)) return false
+    if (this.macMemo.size >= MAC_MEMO_MAX) this.macMemo.delete(this.macMemo.keys().next().value!)
+    this.macMemo.set(r[0], r)
+    return true
+  }
+
+  private readonly macMemo = new Map<number, VerifyRow>()
+
+  /**
+   * The floor `npm run bench` compares verify to: the same HMAC and the same
+   * indexed lookup, and nothing else (no checksum, owner, MAC or status checks).
+   */
+  verifyFloor(accessKey: string): boolean {
+    this.verifyByHash ??= this.db.prepare(VERIFY_BY_HASH).raw(true)
+    return this.verifyByHash.get(this.crypto.hashKey(accessKey)) !== undefined
   }
 
   private accessIdExists(accessId: string): boolean {
@@ -808,10 +898,10 @@ export class KeyStore {
   }
 
   /** Last-used is recorded at most once a minute per key, in batched writes. */
-  private noteUsed(r: KeyRow, now: number): void {
-    if (r.last_used_at !== null && now - r.last_used_at < LAST_USED_RESOLUTION_MS) return
-    if (this.lastUsedPending.has(r.id)) return
-    this.lastUsedPending.set(r.id, now)
+  private noteUsed(id: number, lastUsedAt: number | null, now: number): void {
+    if (lastUsedAt !== null && now - lastUsedAt < LAST_USED_RESOLUTION_MS) return
+    if (this.lastUsedPending.has(id)) return
+    this.lastUsedPending.set(id, now)
     if (this.lastUsedPending.size >= LAST_USED_FLUSH_COUNT || now - this.lastUsedFlushedAt >= LAST_USED_FLUSH_MS) this.flushLastUsed()
   }
 

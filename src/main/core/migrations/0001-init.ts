@@ -23,6 +23,10 @@ export const migration: Migration = {
       id               INTEGER PRIMARY KEY,
       access_id        TEXT NOT NULL UNIQUE,
       owner_id         INTEGER NOT NULL REFERENCES owners(id),
+      -- Copies of the owner's name and disabled time, covered by the key's MAC, so
+      -- verify needs one lookup; disabling an owner rewrites its keys' copies.
+      owner_name       TEXT NOT NULL,
+      owner_disabled_at INTEGER,
       name             TEXT NOT NULL,
       description      TEXT NOT NULL DEFAULT '',
       scopes           TEXT NOT NULL DEFAULT '',
