@@ -1,0 +1,236 @@
+import { useEffect, useState } from 'react'
+import { useShallow } from 'zustand/react/shallow'
+import type { AuditEntry } from '../../../shared/domain'
+import { IconCheck, IconDownload, IconList, IconShield, IconWarning } from '../components/icons'
+import { formatDateTime, plural, relativeTime } from '../lib/format'
+import { useDebouncedEffect } from '../lib/hooks'
+import { useStore } from '../store'
+import { storeDown } from '../store/health'
+import { StoreDown } from '../components/StoreDown'
+
+export const ACTIONS: { value: string; label: string }[] = [
+  { value: 'key.create', label: 'Key created' },
+  { value: 'key.reset', label: 'Key reset' },
+  { value: 'key.revoke', label: 'Key revoked' },
+  { value: 'owner.add', label: 'Owner added' },
+  { value: 'owner.disable', label: 'Owner disabled' },
+  { value: 'owner.revoke_all', label: 'Owner’s keys revoked' },
+  { value: 'policy.set', label: 'Policy changed' },
+  { value: 'keys.purge', label: 'Old keys purged' },
+  { value: 'credentials.export', label: 'Credential CSV saved' },
+  { value: 'inventory.export', label: 'Inventory exported' },
+  { value: 'audit.export', label: 'Audit log exported' },
+  { value: 'store.backup', label: 'Store backed up' },
+]
+const LABEL = new Map(ACTIONS.map((a) => [a.value, a.label]))
+
+function tone(action: string): string {
+  if (action.endsWith('revoke') || action.endsWith('revoke_all') || action === 'owner.disable' || action === 'keys.purge') return 'danger'
+  if (action === 'key.reset' || action === 'policy.set') return 'warn'
+  if (action === 'key.create' || action === 'owner.add') return 'ok'
+  return 'neutral'
+}
+
+function detailText(v: unknown): string {
+  if (v === null || v === undefined) return '—'
+  if (Array.isArray(v)) return v.length ? v.join(' ') : 'none'
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    if ('from' in o && 'to' in o) return `${String(o.from)} → ${String(o.to)}`
+    return JSON.stringify(v)
+  }
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return formatDateTime(v)
+  return String(v)
+}
+
+function Detail({ detail }: { detail: Record<string, unknown> }) {
+  const entries = Object.entries(detail).filter(([, v]) => v !== null && v !== undefined && v !== '')
+  if (!entries.length) return <span className="muted">—</span>
+  const text = entries.map(([k, v]) => `${k}: ${detailText(v)}`).join('\n')
+  return (
+    <dl className="kv" title={text}>
+      {entries.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{detailText(v)}</dd>
+        </div>
+      ))}
+    </dl>
+  )
+}
+
+function Row({ e }: { e: AuditEntry }) {
+  return (
+    <tr>
+      <td className="nowrap" title={`${formatDateTime(e.at)} · entry ${e.id}`}>
+        <div>{formatDateTime(e.at)}</div>
+        <div className="muted small">{relativeTime(e.at)}</div>
+      </td>
+      <td className="break">{e.actor}</td>
+      <td>
+        <span className={`action action-${tone(e.action)}`}>{LABEL.get(e.action) ?? e.action}</span>
+        <div className="muted small mono">{e.action}</div>
+      </td>
+      <td className={`break${/^kdid_/.test(e.target) ? ' mono' : ''}`} title={e.target}>
+        {e.target}
+      </td>
+      <td>
+        <Detail detail={e.detail} />
+      </td>
+    </tr>
+  )
+}
+
+function Verdict() {
+  const check = useStore((s) => s.auditCheck)
+  const dbPath = useStore((s) => s.health?.dbPath ?? null)
+  if (!check) return null
+  const r = check.result
+  if (r.ok)
+    return (
+      <div className="callout callout-success verdict" role="status">
+        <IconCheck />
+        <div>
+          <strong>The audit log is intact.</strong> All {plural(r.checked, 'entry', 'entries')} check out: none was changed, removed or reordered since it was
+          written. <span className="muted">Checked {formatDateTime(check.at)}.</span>
+        </div>
+      </div>
+    )
+  return (
+    <div className="callout callout-danger verdict" role="alert">
+      <IconWarning />
+      <div>
+        <strong>The audit log has been tampered with{r.brokenAt ? ` at entry ${r.brokenAt}` : ''}.</strong> {r.problem ? `${r.problem[0]!.toUpperCase()}${r.problem.slice(1)}.` : ''}{' '}
+        The {plural(r.checked, 'entry', 'entries')} before it check out. Someone edited the store outside KeyDesk: keep a copy of {dbPath ?? 'the store file'} and
+        investigate before trusting later entries.
+      </div>
+    </div>
+  )
+}
+
+export function AuditScreen() {
+  const down = useStore((s) => storeDown(s.health, s.healthError))
+  const { entries, filter, hasMore, loading, error, loadAudit, loadOlderAudit, setAuditFilter, verifyAudit, exportAudit, notify } = useStore(
+    useShallow((s) => ({
+      entries: s.auditEntries,
+      filter: s.auditFilter,
+      hasMore: s.auditHasMore,
+      loading: s.auditLoading,
+      error: s.auditError,
+      loadAudit: s.loadAudit,
+      loadOlderAudit: s.loadOlderAudit,
+      setAuditFilter: s.setAuditFilter,
+      verifyAudit: s.verifyAudit,
+      exportAudit: s.exportAudit,
+      notify: s.notify,
+    })),
+  )
+  const [target, setTarget] = useState(filter.target)
+  const [verifying, setVerifying] = useState(false)
+  useEffect(() => {
+    void loadAudit()
+  }, [loadAudit])
+  useDebouncedEffect(target, 250, (v) => setAuditFilter({ target: v }))
+
+  const verify = async () => {
+    setVerifying(true)
+    const r = await verifyAudit()
+    setVerifying(false)
+    if (!r.ok) notify('error', r.error.message)
+  }
+  const doExport = async () => {
+    const r = await exportAudit()
+    if (!r.ok) notify('error', r.error.message)
+    else if (r.value.saved) notify('success', `Audit log saved to ${r.value.path}.`)
+  }
+  const filtered = filter.action !== '' || filter.target.trim() !== ''
+
+  return (
+    <div className="screen">
+      <header className="screen-head">
+        <div>
+          <h1 tabIndex={-1} data-screen-heading>
+            Audit log
+          </h1>
+          <p className="subtitle">Every change, newest first. Each entry is chained to the one before it, so edits outside KeyDesk are detected.</p>
+        </div>
+        <div className="head-actions">
+          <button type="button" className="btn btn-ghost" disabled={down} onClick={() => void doExport()}>
+            <IconDownload />
+            Export CSV
+          </button>
+          <button type="button" className="btn btn-secondary" onClick={() => void verify()} disabled={verifying || down}>
+            <IconShield />
+            {verifying ? 'Verifying…' : 'Verify integrity'}
+          </button>
+        </div>
+      </header>
+      <Verdict />
+      <div className="toolbar" role="search" aria-label="Filter the audit log">
+        <div className="filter">
+          <label className="filter-label" htmlFor="audit-action">
+            Action
+          </label>
+          <select id="audit-action" className="input input-sm" value={filter.action} onChange={(e) => setAuditFilter({ action: e.target.value })}>
+            <option value="">All actions</option>
+            {ACTIONS.map((a) => (
+              <option key={a.value} value={a.value}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="filter filter-grow">
+          <label className="filter-label" htmlFor="audit-target">
+            Target
+          </label>
+          <input
+            id="audit-target"
+            type="search"
+            className="input input-sm"
+            placeholder="Access ID, owner name or file"
+            value={target}
+            onChange={(e) => setTarget(e.target.value)}
+            spellCheck={false}
+          />
+        </div>
+      </div>
+      {down ? (
+        <StoreDown what="The audit log" />
+      ) : error ? (
+        <div className="callout callout-danger" role="alert">
+          <IconWarning />
+          <div>{error.message}</div>
+        </div>
+      ) : entries && entries.length === 0 ? (
+        <div className="empty" role="status">
+          <IconList className="icon empty-icon" />
+          <h2>{filtered ? 'No entries match' : 'Nothing has happened yet'}</h2>
+          <p>{filtered ? 'Try another action or a shorter target.' : 'Creating, resetting and revoking keys, and changing the policy, are recorded here.'}</p>
+        </div>
+      ) : (
+        <div className="card table-card">
+          <table className="data-table audit-table" aria-busy={loading || undefined}>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Action</th>
+                <th scope="col">Target</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>{entries?.map((e) => <Row key={e.id} e={e} />)}</tbody>
+          </table>
+          {hasMore && (
+            <div className="table-foot">
+              <button type="button" className="btn btn-secondary btn-sm" disabled={loading} onClick={() => void loadOlderAudit()}>
+                Load older entries
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+    </div>
+  )
+}

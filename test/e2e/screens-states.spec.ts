@@ -1,0 +1,161 @@
+/// <reference lib="dom" />
+/**
+ * The states an admin should never have to guess about: a store that cannot be
+ * opened (a full-width alert that says what is wrong and what to do; issuing
+ * and resetting disabled), and a large store (100 000 keys: the list is paged
+ * and virtualized, shows up fast and scrolls without loading everything).
+ * Screenshots in test-results/screens/.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect, test, type Page } from '@playwright/test'
+import { openKeyStore } from '../../src/main/core/index'
+import { launchApp } from './harness'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const SHOTS = join(ROOT, 'test-results/screens')
+
+async function shot(page: Page, name: string): Promise<void> {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme })
+    await page.waitForTimeout(60)
+    mkdirSync(SHOTS, { recursive: true })
+    await page.screenshot({ path: join(SHOTS, `${name}${scheme === 'dark' ? '-dark' : ''}.png`) })
+  }
+  await page.emulateMedia({ colorScheme: 'light' })
+}
+
+test('a corrupt store: the alert says what is wrong and what to do; issuing is disabled', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keydesk-e2e-corrupt-'))
+  writeFileSync(join(dataDir, 'keydesk.sqlite'), 'this is not a database\n'.repeat(200))
+  const app = await launchApp({ dataDir, actor: 'alice' })
+  try {
+    const { page } = app
+    const alert = page.getByRole('alert').filter({ hasText: 'Issuing and resetting keys are turned off' })
+    await expect(alert).toBeVisible()
+    await expect(alert).toContainText('The key store cannot be used.')
+    await expect(alert).toContainText(dataDir)
+    await expect(alert).toContainText(/restore/i)
+    await expect(alert).toContainText('choose Check again')
+    // The screens say they cannot show anything, once, instead of repeating the error.
+    await expect(page.getByRole('status').filter({ hasText: 'Keys cannot be shown' })).toBeVisible()
+    await expect(page.getByRole('alert')).toHaveCount(1)
+    await expect(page.getByRole('button', { name: 'Export inventory' })).toBeDisabled()
+    await expect(page.getByRole('button', { name: 'Create API key' })).toBeDisabled()
+    await expect(page.getByRole('button', { name: 'Import CSV' })).toBeDisabled()
+    await expect(page.getByText('Store needs attention')).toBeVisible()
+    await shot(page, '30-health-error')
+    // "Check again" asks once more and keeps saying so while the file is still bad.
+    await alert.getByRole('button', { name: 'Check again' }).click()
+    await expect(alert).toBeVisible()
+    for (const screen of ['Owners', 'Policy', 'Audit log'])
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: screen, exact: true }).click()
+    await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible()
+    await shot(page, '31-health-error-audit')
+  } finally {
+    await app.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('100 000 keys: first rows fast, paged and virtualized, smooth to the end', async () => {
+  test.setTimeout(300_000)
+  const dataDir = mkdtempSync(join(tmpdir(), 'keydesk-e2e-scale-'))
+  const TOTAL = 100_000
+  const OWNERS = 20
+  const store = await openKeyStore({ dataDir, actor: 'seed' })
+  try {
+    store.setPolicy({ maxKeysPerOwner: TOTAL, maxKeyAgeDays: 3650 })
+    for (let o = 0; o < OWNERS; o++) store.addOwner(`team-${String(o).padStart(2, '0')}`, o % 3 === 0 ? 'user' : 'service')
+    const days = [2, 5, 30, 90, 200, 365]
+    for (let start = 0; start < TOTAL; start += 10_000) {
+      const batch = Array.from({ length: 10_000 }, (_, j) => {
+        const i = start + j
+        return {
+          name: `svc-${String(i % 97).padStart(2, '0')}/key-${String(i).padStart(6, '0')}`,
+          owner: `team-${String(i % OWNERS).padStart(2, '0')}`,
+          scopes: [i % 2 ? 'read' : 'write'],
+          expiresIn: `${days[i % days.length]}d`,
+        }
+      })
+      store.createMany(batch)
+    }
+  } finally {
+    store.close()
+  }
+
+  const app = await launchApp({ dataDir, actor: 'alice' })
+  try {
+    const { page } = app
+    const table = page.getByRole('table', { name: 'API keys' })
+    await expect(table).toHaveAttribute('aria-rowcount', String(TOTAL + 1), { timeout: 20_000 })
+    // Time from a fresh load of the page to the first row on screen.
+    const t0 = Date.now()
+    await page.reload()
+    await expect(table.getByRole('row').nth(1)).toContainText('key-')
+    const firstRowsMs = Date.now() - t0
+    console.log(`screens-states: 100k keys, first rows visible ${firstRowsMs} ms after reload`)
+    expect(firstRowsMs).toBeLessThan(3_000)
+    // Only a window of rows is in the DOM.
+    expect(await table.getByRole('row').count()).toBeLessThan(80)
+    await expect(page.getByText('100,000 keys')).toBeVisible()
+    await shot(page, '32-scale-top')
+
+    // Scroll like an admin with a wheel (120 px a step, 60 steps a second), and measure frame gaps while pages load.
+    await table.hover()
+    const measure = (step: number, steps: number) =>
+      page.evaluate(
+        async ({ step, steps }) => {
+          const gaps: number[] = []
+          let last = performance.now()
+          let run = true
+          const tick = (t: number) => {
+            gaps.push(t - last)
+            last = t
+            if (run) requestAnimationFrame(tick)
+          }
+          requestAnimationFrame(tick)
+          const el = document.querySelector('[role="table"]') as HTMLElement
+          for (let i = 0; i < steps; i++) {
+            if (step) el.scrollTop += step
+            await new Promise((r) => setTimeout(r, 16))
+          }
+          run = false
+          gaps.sort((a, b) => a - b)
+          return { p50: gaps[Math.floor(gaps.length * 0.5)]!, p95: gaps[Math.floor(gaps.length * 0.95)]!, max: gaps[gaps.length - 1]!, n: gaps.length }
+        },
+        { step, steps },
+      )
+    const idle = await measure(0, 60)
+    const wheel = await measure(120, 180)
+    const fling = await measure(900, 60)
+    const fmt = (f: { p50: number; p95: number; max: number; n: number }) => `p50 ${f.p50.toFixed(1)} ms, p95 ${f.p95.toFixed(1)} ms, max ${f.max.toFixed(1)} ms (${f.n} frames)`
+    console.log(`screens-states: frame gaps — idle ${fmt(idle)}; wheel 120px/step ${fmt(wheel)}; fling 900px/step ${fmt(fling)}`)
+    expect(wheel.p95).toBeLessThan(Math.max(50, idle.p95 * 2))
+
+    // Jump to the middle and to the very end: the rows there are fetched by offset, not by loading everything.
+    for (const target of [Math.floor(TOTAL / 2), TOTAL - 1]) {
+      await page.evaluate((i) => {
+        const el = document.querySelector('[role="table"]') as HTMLElement
+        el.scrollTop = i * 44
+      }, target)
+      const r = table.locator(`[aria-rowindex="${target + 2}"]`)
+      await expect(r).toContainText('key-')
+      expect(await table.getByRole('row').count()).toBeLessThan(80)
+    }
+    await shot(page, '33-scale-end')
+
+    // Search stays quick on the large store.
+    const t1 = Date.now()
+    await page.getByRole('searchbox', { name: 'Search keys' }).fill('key-054321')
+    await expect(table).toHaveAttribute('aria-rowcount', '2')
+    console.log(`screens-states: search over 100k keys answered in ${Date.now() - t1} ms (including the 180 ms debounce)`)
+    await expect(table.getByRole('row').nth(1)).toContainText('key-054321')
+    expect(app.pageErrors).toEqual([])
+  } finally {
+    await app.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+})
