@@ -6,16 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${KEYDESK_TEST_KEYRING:-}" ]; then
-  for tool in dbus-run-session gnome-keyring-daemon; do
-    command -v "$tool" >/dev/null || { echo "npm test needs $tool (apt-get install dbus gnome-keyring libsecret-1-dev)" >&2; exit 2; }
-  done
-  keyring_home=$(mktemp -d)
-  trap 'rm -rf "$keyring_home"' EXIT
-  export XDG_DATA_HOME="$keyring_home" KEYDESK_TEST_KEYRING=1
-  status=0
-  dbus-run-session -- sh -c 'printf keydesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec bash test/run.sh "$@"' sh "$@" 2> >(grep -v 'Failed to set fd limit' >&2) || status=$?
-  exit $status
+if [ -z "${KEYDESK_PRIVATE_KEYRING:-}" ]; then
+  exec scripts/with-keyring.sh bash test/run.sh "$@"
 fi
 
 echo "== build (electron-vite)"

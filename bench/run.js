@@ -1,0 +1,58 @@
+// npm run bench: speed and memory at 100 000 and 1 000 000 keys, each figure with
+// its target, one JSON object per line, then a table. Not part of npm test.
+// Runs inside scripts/with-keyring.sh (a private Secret Service), as package.json says.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const sizes = (process.env.KEYDESK_BENCH_SIZES ?? '100000,1000000').split(',').map(Number)
+const figures = []
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
+  for (const line of (r.stdout ?? '').split('\n')) {
+    if (!line.startsWith('{')) {
+      if (line.trim()) process.stderr.write(line + '\n')
+      continue
+    }
+    process.stdout.write(line + '\n')
+    figures.push(JSON.parse(line))
+  }
+  if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited with ${r.status}`)
+}
+
+if (!existsSync(join(root, 'out/main/core.js')) || !existsSync(join(root, 'out/renderer/index.html'))) {
+  const b = spawnSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'ignore' })
+  if (b.status !== 0) throw new Error('build failed: run npm run build')
+}
+
+const started = performance.now()
+for (const size of sizes) {
+  const dir = mkdtempSync(join(tmpdir(), `keydesk-bench-${size}-`))
+  try {
+    run(process.execPath, ['bench/core-bench.js', String(size), dir])
+    run(process.execPath, ['bench/rss-bench.js', String(size), dir])
+    run(process.execPath, ['bench/serve-bench.js', String(size), dir, '10'])
+    if (size === 100_000) run('npx', ['playwright', 'test', '-c', 'bench/playwright.bench.config.ts'], { KEYDESK_BENCH_DATA_DIR: dir, KEYDESK_BENCH_KEYS: String(size) })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// ── table ─────────────────────────────────────────────────────────────────
+const names = [...new Set(figures.map((f) => f.name))]
+const col = (s, n) => String(s).padEnd(n)
+const header = `${col('figure', 38)}${sizes.map((s) => col(`${s.toLocaleString('en')} keys`, 20)).join('')}target`
+const lines = [header, '-'.repeat(header.length + 10)]
+for (const name of names) {
+  const cells = sizes.map((size) => {
+    const f = figures.find((x) => x.name === name && x.keys === size)
+    return col(f ? `${f.value} ${f.unit}${f.ok === false ? '  MISS' : ''}` : '—', 20)
+  })
+  const target = figures.find((x) => x.name === name)?.target ?? ''
+  lines.push(`${col(name, 38)}${cells.join('')}${target}`)
+}
+process.stderr.write('\n' + lines.join('\n') + `\n\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)\n`)
+process.exitCode = figures.some((f) => f.ok === false) ? 1 : 0
