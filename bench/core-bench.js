@@ -13,7 +13,8 @@ const OWNERS = 100
 const SAMPLE = 20_000
 const DAY = 86_400_000
 
-const store = await openKeyStore({ dataDir: dir, actor: 'bench' })
+// As a verifying service opens it (keydesk serve does the same): memory-mapped reads.
+const store = await openKeyStore({ dataDir: dir, actor: 'bench', mmap: true })
 store.setPolicy({ maxKeysPerOwner: 1_000_000 })
 for (let o = 0; o < OWNERS; o++) store.addOwner(`team-${String(o).padStart(2, '0')}`, o % 4 === 0 ? 'service' : 'user')
 

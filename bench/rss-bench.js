@@ -8,6 +8,7 @@ import { emit } from './lib.js'
 const size = Number(process.argv[2])
 const dir = process.argv[3]
 const keys = JSON.parse(readFileSync(join(dir, 'bench-sample.json'), 'utf8'))
+// As the app's main process opens it: default options (no memory map).
 const store = await openKeyStore({ dataDir: dir, actor: 'bench' })
 let peak = process.memoryUsage().rss
 const note = () => (peak = Math.max(peak, process.memoryUsage().rss))

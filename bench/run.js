@@ -2,7 +2,7 @@
 // its target, one JSON object per line, then a table. Not part of npm test.
 // Runs inside scripts/with-keyring.sh (a private Secret Service), as package.json says.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -13,7 +13,7 @@ const figures = []
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
   for (const line of (r.stdout ?? '').split('\n')) {
-    if (!line.startsWith('{')) {
+    if (!line.startsWith('{"')) {
       if (line.trim()) process.stderr.write(line + '\n')
       continue
     }
@@ -35,7 +35,14 @@ for (const size of sizes) {
     run(process.execPath, ['bench/core-bench.js', String(size), dir])
     run(process.execPath, ['bench/rss-bench.js', String(size), dir])
     run(process.execPath, ['bench/serve-bench.js', String(size), dir, '10'])
-    if (size === 100_000) run('npx', ['playwright', 'test', '-c', 'bench/playwright.bench.config.ts'], { KEYDESK_BENCH_DATA_DIR: dir, KEYDESK_BENCH_KEYS: String(size) })
+    if (size === 100_000) {
+      const outFile = join(dir, 'renderer-figures.jsonl')
+      run('npx', ['playwright', 'test', '-c', 'bench/playwright.bench.config.ts'], { KEYDESK_BENCH_DATA_DIR: dir, KEYDESK_BENCH_KEYS: String(size), KEYDESK_BENCH_OUT: outFile })
+      for (const line of readFileSync(outFile, 'utf8').split('\n').filter(Boolean)) {
+        process.stdout.write(line + '\n')
+        figures.push(JSON.parse(line))
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

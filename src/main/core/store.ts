@@ -42,6 +42,8 @@ export interface OpenOptions {
   actor?: string
   /** Clock, for tests. */
   now?: () => number
+  /** Memory-mapped reads: faster verify on large stores, at the cost of resident memory. For keydesk serve and services. */
+  mmap?: boolean
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000
@@ -165,7 +167,7 @@ function policyMacData(p: Policy): string {
 export async function openKeyStore(opts: OpenOptions): Promise<KeyStore> {
   const now = opts.now ?? Date.now
   const keychain = opts.keychain ?? keytarKeychain()
-  const { db, path } = openDatabase(opts.dataDir)
+  const { db, path } = openDatabase(opts.dataDir, { mmap: opts.mmap })
   try {
     const crypto = await loadOrInitKeychain(db, keychain, path)
     return new KeyStore(db, crypto, { ...opts, now, keychain, dbPath: path })
@@ -374,7 +376,7 @@ export class KeyStore {
       revokedAt: iso(r.revoked_at),
       revokedReason: r.revoked_reason,
       lastUsedAt: iso(r.last_used_at),
-      graceUntil: r.prev_hash && r.prev_valid_until && r.prev_valid_until > now ? iso(r.prev_valid_until) : null,
+      graceUntil: r.status === 'active' && r.prev_hash && r.prev_valid_until && r.prev_valid_until > now ? iso(r.prev_valid_until) : null,
       tampered: this.keyTampered(r),
     }
   }
