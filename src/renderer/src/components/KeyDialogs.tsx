@@ -8,8 +8,9 @@ import { useStore } from '../store'
 import { hasFilters, type KeyFilters } from '../store/keys'
 import type { SelectedKey } from '../store/selection'
 import { Field, useFieldIds } from './Field'
-import { IconCheck, IconWarning } from './icons'
+import { IconWarning } from './icons'
 import { Modal } from './Modal'
+import { ConfirmNameField } from './ConfirmNameField'
 
 export const GRACE_OPTIONS = [
   { value: '', label: 'None — it stops working at once' },
@@ -49,7 +50,6 @@ export function ResetKeyDialog({
   const [busy, setBusy] = useState(false)
   const matches = typed === k.name
   const near = !matches && typed.trim().toLowerCase().replace(/\s+/g, ' ') === k.name.toLowerCase().replace(/\s+/g, ' ') && typed !== ''
-  const confirmIds = useFieldIds(true, fieldError)
   const graceIds = useFieldIds(true, null)
 
   const submit = async (e: FormEvent) => {
@@ -91,34 +91,16 @@ export function ResetKeyDialog({
               ))}
             </select>
           </Field>
-          <Field
+          <ConfirmNameField
             label="Type the key name to confirm"
-            ids={confirmIds}
+            target={k.name}
+            value={typed}
             error={fieldError}
-            hint={
-              <>
-                Type <code className="confirm-target">{k.name}</code> exactly — capitals and spaces count.
-              </>
-            }
-          >
-            <div className="input-with-state">
-              <input
-                id={confirmIds.id}
-                aria-describedby={confirmIds['aria-describedby']}
-                aria-invalid={confirmIds['aria-invalid']}
-                className="input mono-input"
-                value={typed}
-                autoComplete="off"
-                spellCheck={false}
-                data-autofocus
-                onChange={(e) => {
-                  setTyped(e.target.value)
-                  setFieldError(null)
-                }}
-              />
-              {matches && <IconCheck className="icon input-state-ok" />}
-            </div>
-          </Field>
+            onChange={(v) => {
+              setTyped(v)
+              setFieldError(null)
+            }}
+          />
           {near && <p className="field-note">Almost: capitals and spaces must match the name exactly.</p>}
         </div>
         <footer className="modal-foot">

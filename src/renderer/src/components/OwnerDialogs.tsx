@@ -5,8 +5,9 @@ import { plural } from '../lib/format'
 import { nameError, reasonError } from '../lib/validate'
 import { useStore } from '../store'
 import { Field, useFieldIds } from './Field'
-import { IconCheck, IconWarning } from './icons'
+import { IconWarning } from './icons'
 import { Modal } from './Modal'
+import { ConfirmNameField } from './ConfirmNameField'
 
 function ErrorCallout({ text }: { text: string | null }) {
   if (!text) return null
@@ -148,7 +149,6 @@ export function RevokeOwnerKeysDialog({ owner, onCancel, onDone }: { owner: Owne
   const [busy, setBusy] = useState(false)
   const matches = typed === owner.name
   const reasonErr = reasonError(reason)
-  const confirmIds = useFieldIds(true, confirmError)
   const reasonIds = useFieldIds(true, reasonErr)
   const live = owner.keys.active + owner.keys.expired
 
@@ -176,34 +176,16 @@ export function RevokeOwnerKeysDialog({ owner, onCancel, onDone }: { owner: Owne
             active, {owner.keys.expired} expired) will be revoked and stop working at once. This cannot be undone. The owner stays and can get new keys.
           </p>
           <ErrorCallout text={error} />
-          <Field
+          <ConfirmNameField
             label="Type the owner name to confirm"
-            ids={confirmIds}
+            target={owner.name}
+            value={typed}
             error={confirmError}
-            hint={
-              <>
-                Type <code className="confirm-target">{owner.name}</code> exactly — capitals and spaces count.
-              </>
-            }
-          >
-            <div className="input-with-state">
-              <input
-                id={confirmIds.id}
-                aria-describedby={confirmIds['aria-describedby']}
-                aria-invalid={confirmIds['aria-invalid']}
-                className="input mono-input"
-                value={typed}
-                autoComplete="off"
-                spellCheck={false}
-                data-autofocus
-                onChange={(e) => {
-                  setTyped(e.target.value)
-                  setConfirmError(null)
-                }}
-              />
-              {matches && <IconCheck className="icon input-state-ok" />}
-            </div>
-          </Field>
+            onChange={(v) => {
+              setTyped(v)
+              setConfirmError(null)
+            }}
+          />
           <Field label="Reason" ids={reasonIds} error={reasonErr} optional hint="Recorded in the audit log with every revoked key.">
             <input
               id={reasonIds.id}
