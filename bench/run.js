@@ -2,7 +2,7 @@
 // its target, one JSON object per line, then a table. Not part of npm test.
 // Runs inside scripts/with-keyring.sh (a private Secret Service), as package.json says.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -23,9 +23,10 @@ function run(cmd, args, env = {}) {
   if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited with ${r.status}`)
 }
 
-if (!existsSync(join(root, 'out/main/core.js')) || !existsSync(join(root, 'out/renderer/index.html'))) {
+// Always measure what the sources say now: a stale out/ would measure old code.
+{
   const b = spawnSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'ignore' })
-  if (b.status !== 0) throw new Error('build failed: run npm run build')
+  if (b.status !== 0) throw new Error('build failed: run npx electron-vite build to see why')
 }
 
 const started = performance.now()
