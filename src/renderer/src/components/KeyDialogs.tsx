@@ -183,6 +183,41 @@ function ReasonField({ reason, setReason, error }: { reason: string; setReason(v
 
 const SHOW_NAMES = 50
 
+/** The names a revoke confirmation lists, with how many more it does not. */
+function KeyNames({ keys, total }: { keys: SelectedKey[]; total: number }) {
+  return (
+    <>
+      <ul>
+        {keys.map((k) => (
+          <li key={k.accessId}>
+            <span className="break">{k.name}</span>
+            <span className="muted small">
+              {k.owner} · <span className="mono">{k.accessId}</span>
+            </span>
+          </li>
+        ))}
+      </ul>
+      {total > keys.length && <p className="muted small">…and {plural(total - keys.length, 'more key')}.</p>}
+    </>
+  )
+}
+
+function RevokeFooter({ onCancel, disabled }: { onCancel(): void; disabled: boolean }) {
+  return (
+    <footer className="modal-foot">
+      <span />
+      <div className="modal-foot-actions">
+        <button type="button" className="btn btn-ghost" onClick={onCancel} data-autofocus>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-danger" disabled={disabled}>
+          Revoke
+        </button>
+      </div>
+    </footer>
+  )
+}
+
 /** Revoke one key or an explicit selection. */
 export function RevokeDialog({ keys, onCancel, onDone }: { keys: SelectedKey[]; onCancel(): void; onDone(n: number): void }) {
   const revokeKeys = useStore((s) => s.revokeKeys)
@@ -221,33 +256,13 @@ export function RevokeDialog({ keys, onCancel, onDone }: { keys: SelectedKey[]; 
             <Impact k={detail} />
           ) : (
             <div className="name-list" role="group" aria-label="Keys to revoke">
-              <ul>
-                {keys.slice(0, SHOW_NAMES).map((k) => (
-                  <li key={k.accessId}>
-                    <span className="break">{k.name}</span>
-                    <span className="muted small">
-                      {k.owner} · <span className="mono">{k.accessId}</span>
-                    </span>
-                  </li>
-                ))}
-              </ul>
-              {keys.length > SHOW_NAMES && <p className="muted small">…and {plural(keys.length - SHOW_NAMES, 'more key')}.</p>}
+              <KeyNames keys={keys.slice(0, SHOW_NAMES)} total={keys.length} />
             </div>
           )}
           <ErrorCallout text={error} />
           <ReasonField reason={reason} setReason={setReason} error={reasonErr} />
         </div>
-        <footer className="modal-foot">
-          <span />
-          <div className="modal-foot-actions">
-            <button type="button" className="btn btn-ghost" onClick={onCancel} data-autofocus>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-danger" disabled={busy || reasonErr !== null}>
-              Revoke
-            </button>
-          </div>
-        </footer>
+        <RevokeFooter onCancel={onCancel} disabled={busy || reasonErr !== null} />
       </form>
     </Modal>
   )
@@ -305,35 +320,13 @@ export function RevokeMatchingDialog({ count, onCancel, onDone }: { count: numbe
             {sample === null ? (
               <p className="muted small">Loading names…</p>
             ) : (
-              <>
-                <ul>
-                  {sample.map((k) => (
-                    <li key={k.accessId}>
-                      <span className="break">{k.name}</span>
-                      <span className="muted small">
-                        {k.owner} · <span className="mono">{k.accessId}</span>
-                      </span>
-                    </li>
-                  ))}
-                </ul>
-                {count > sample.length && <p className="muted small">…and {plural(count - sample.length, 'more key')}.</p>}
-              </>
+              <KeyNames keys={sample} total={count} />
             )}
           </div>
           <ErrorCallout text={error} />
           <ReasonField reason={reason} setReason={setReason} error={reasonErr} />
         </div>
-        <footer className="modal-foot">
-          <span />
-          <div className="modal-foot-actions">
-            <button type="button" className="btn btn-ghost" onClick={onCancel} data-autofocus>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-danger" disabled={busy || reasonErr !== null}>
-              Revoke
-            </button>
-          </div>
-        </footer>
+        <RevokeFooter onCancel={onCancel} disabled={busy || reasonErr !== null} />
       </form>
     </Modal>
   )
