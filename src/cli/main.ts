@@ -144,6 +144,16 @@ owner
       else out(`Disabled "${v.name}"; its ${v.keys.active} active keys no longer verify.`)
     }),
   )
+owner
+  .command('enable <name>')
+  .description('undo a disable: its unrevoked, unexpired keys verify again')
+  .action((name: string) =>
+    withStore((s, g) => {
+      const v = s.enableOwner(name)
+      if (g.json) json(v)
+      else out(`Enabled "${v.name}"; its ${v.keys.active} active keys verify again.`)
+    }),
+  )
 
 // ── keys ────────────────────────────────────────────────────────────────
 

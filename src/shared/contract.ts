@@ -143,6 +143,7 @@ export const contract = {
     output: {} as OwnerView,
   },
   ownersDisable: { input: z.strictObject({ name: text(1000) }), output: {} as OwnerView },
+  ownersEnable: { input: z.strictObject({ name: text(1000) }), output: {} as OwnerView },
   ownersRevokeAll: {
     input: z.strictObject({ name: text(1000), confirm: text(1000), reason: text(1000).optional() }),
     output: {} as { owner: string; revoked: number },

@@ -16,6 +16,7 @@ export const OPERATION_NAMES = [
   'ownersList',
   'ownersAdd',
   'ownersDisable',
+  'ownersEnable',
   'ownersRevokeAll',
   'policyGet',
   'policySet',

@@ -157,6 +157,12 @@ describe('keydesk CLI contract', () => {
     expect(k.name).toMatch(/^key-/) // blank name → generated
     expect(cli(d, ['owner', 'disable', 'svc-a']).code).toBe(0)
     expect(verifyKey(d, k.accessKey)).toEqual({ valid: false, reason: 'owner_disabled' })
+    expect(cli(d, ['owner', 'enable', 'svc-a']).code).toBe(0)
+    expect(verifyKey(d, k.accessKey).valid).toBe(true)
+    const twice = cli(d, ['owner', 'enable', 'svc-a'])
+    expect(twice.code).toBe(2)
+    expect(twice.stderr).toMatch(/is not disabled/)
+    expect(cli(d, ['owner', 'disable', 'svc-a']).code).toBe(0)
     const owners = JSON.parse(cli(d, ['--json', 'owner', 'list']).stdout) as { name: string; kind: string; disabledAt: string | null }[]
     expect(owners.find((o) => o.name === 'svc-a')).toMatchObject({ kind: 'service' })
     expect(owners.find((o) => o.name === 'svc-a')!.disabledAt).not.toBeNull()

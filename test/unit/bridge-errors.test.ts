@@ -42,6 +42,7 @@ describe('a store that did not open', () => {
       keysRevokeMatching: { query: {}, expectedCount: 1 },
       ownersAdd: { name: 'x', kind: 'user' },
       ownersDisable: { name: 'x' },
+      ownersEnable: { name: 'x' },
       ownersRevokeAll: { name: 'x', confirm: 'x' },
       credentialsSave: { handoffId: '0'.repeat(32) },
       secretCopy: { handoffId: '0'.repeat(32), accessId: 'kdid_0000000000000000' },

@@ -39,6 +39,7 @@ beforeAll(async () => {
     ownersList: {},
     ownersAdd: { name: 'another', kind: 'service' },
     ownersDisable: { name: 'svc' },
+    ownersEnable: { name: 'svc' },
     ownersRevokeAll: { name: 'svc', confirm: 'svc', reason: 'r' },
     policyGet: {},
     policySet: policy,

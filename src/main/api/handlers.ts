@@ -178,6 +178,9 @@ export function createHandlers(ctx: ApiContext): Handlers {
     async ownersDisable({ name }) {
       return store().disableOwner(name)
     },
+    async ownersEnable({ name }) {
+      return store().enableOwner(name)
+    },
     async ownersRevokeAll({ name, confirm, reason }) {
       const s = store()
       if (confirm !== name.normalize('NFC').trim())

@@ -518,18 +518,33 @@ export class KeyStore {
     return this.write(() => {
       const o = this.requireOwner(rawName)
       if (o.disabled_at !== null) throw new KeydeskError('conflict', `Owner "${o.name}" is already disabled.`, 'owner')
-      const at = this.now()
-      this.db.prepare('UPDATE owners SET disabled_at = ?, mac = ? WHERE id = ?').run(at, this.crypto.mac(ownerMacData({ ...o, disabled_at: at })), o.id)
-      // Each key carries a MAC'd copy of its owner's state, which verify reads.
-      const ids = this.db.prepare('SELECT id FROM keys WHERE owner_id = ?').pluck().all(o.id) as number[]
-      const copy = this.db.prepare('UPDATE keys SET owner_disabled_at = ? WHERE id = ?')
-      for (const id of ids) {
-        copy.run(at, id)
-        this.writeKeyMac(id)
-      }
-      this.audit('owner.disable', o.name, { keys: ids.length })
+      const keys = this.setOwnerDisabledAt(o, this.now())
+      this.audit('owner.disable', o.name, { keys })
       return this.ownerView(o.name)
     })
+  }
+
+  /** Undo a disable: the owner's unrevoked, unexpired keys verify again. */
+  enableOwner(rawName: string): OwnerView {
+    return this.write(() => {
+      const o = this.requireOwner(rawName)
+      if (o.disabled_at === null) throw new KeydeskError('conflict', `Owner "${o.name}" is not disabled.`, 'owner')
+      const keys = this.setOwnerDisabledAt(o, null)
+      this.audit('owner.enable', o.name, { keys })
+      return this.ownerView(o.name)
+    })
+  }
+
+  /** The owner row and every key's MAC'd copy of it (which verify reads). Returns the keys touched. */
+  private setOwnerDisabledAt(o: OwnerRow, at: number | null): number {
+    this.db.prepare('UPDATE owners SET disabled_at = ?, mac = ? WHERE id = ?').run(at, this.crypto.mac(ownerMacData({ ...o, disabled_at: at })), o.id)
+    const ids = this.db.prepare('SELECT id FROM keys WHERE owner_id = ?').pluck().all(o.id) as number[]
+    const copy = this.db.prepare('UPDATE keys SET owner_disabled_at = ? WHERE id = ?')
+    for (const id of ids) {
+      copy.run(at, id)
+      this.writeKeyMac(id)
+    }
+    return ids.length
   }
 
   revokeOwnerKeys(rawName: string, reason?: string): { owner: string; revoked: number } {

@@ -268,15 +268,16 @@ export function RevokeDialog({ keys, onCancel, onDone }: { keys: SelectedKey[]; 
   )
 }
 
+/** "key matching “x”, owned by y" — the filters in words, after "Every". */
 export function describeFilters(f: KeyFilters): string {
-  if (!hasFilters(f)) return 'every key'
+  if (!hasFilters(f)) return 'key'
   const parts: string[] = []
   if (f.search.trim()) parts.push(`matching “${f.search.trim()}”`)
   if (f.status !== 'all') parts.push(`with status ${f.status}`)
   if (f.owner) parts.push(`owned by ${f.owner}`)
   if (f.scope.trim()) parts.push(`with scope ${f.scope.trim()}`)
   if (f.expiringSoon) parts.push('expiring within 7 days')
-  return `keys ${parts.join(', ')}`
+  return `key ${parts.join(', ')}`
 }
 
 /** "Select all" on the filtered view: revoke every key the filters match, if the count still holds. */

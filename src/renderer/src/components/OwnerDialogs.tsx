@@ -125,8 +125,8 @@ export function DisableOwnerDialog({ owner, onCancel, onDone }: { owner: OwnerVi
         <div className="modal-body">
           <p className="lead">
             A disabled owner gets no new keys, and none of its keys verify while it is disabled —{' '}
-            <strong>{plural(owner.keys.active, 'active key')}</strong> stop{owner.keys.active === 1 ? 's' : ''} working now. KeyDesk cannot re-enable an
-            owner.
+            <strong>{plural(owner.keys.active, 'active key')}</strong> stop{owner.keys.active === 1 ? 's' : ''} working now. You can enable the owner again
+            later; its keys then verify again unless they were revoked or expired.
           </p>
           <ErrorCallout text={error} />
         </div>

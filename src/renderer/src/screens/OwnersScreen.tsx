@@ -8,7 +8,14 @@ import { storeDown } from '../store/health'
 import { StoreDown } from '../components/StoreDown'
 
 function OwnerRow({ o }: { o: OwnerView }) {
-  const { openDialog, replaceFilters, go } = useStore(useShallow((s) => ({ openDialog: s.openDialog, replaceFilters: s.replaceFilters, go: s.go })))
+  const { openDialog, replaceFilters, go, enableOwner, notify } = useStore(
+    useShallow((s) => ({ openDialog: s.openDialog, replaceFilters: s.replaceFilters, go: s.go, enableOwner: s.enableOwner, notify: s.notify })),
+  )
+  const enable = async () => {
+    const r = await enableOwner(o.name)
+    if (r.ok) notify('success', `Enabled “${o.name}”; its active keys verify again.`)
+    else notify('error', r.error.message)
+  }
   const live = o.keys.active + o.keys.expired
   const viewKeys = () => {
     replaceFilters({ owner: o.name })
@@ -47,15 +54,15 @@ function OwnerRow({ o }: { o: OwnerView }) {
         <button type="button" className="btn btn-ghost btn-sm" onClick={viewKeys} aria-label={`View keys of ${o.name}`}>
           View keys
         </button>
-        <button
-          type="button"
-          className="btn btn-ghost btn-sm"
-          disabled={o.disabledAt !== null}
-          onClick={() => openDialog({ type: 'disableOwner', owner: o })}
-          aria-label={`Disable ${o.name}`}
-        >
-          Disable
-        </button>
+        {o.disabledAt === null ? (
+          <button type="button" className="btn btn-ghost btn-sm" onClick={() => openDialog({ type: 'disableOwner', owner: o })} aria-label={`Disable ${o.name}`}>
+            Disable
+          </button>
+        ) : (
+          <button type="button" className="btn btn-ghost btn-sm" onClick={() => void enable()} aria-label={`Enable ${o.name}`}>
+            Enable
+          </button>
+        )}
         <button
           type="button"
           className="btn btn-danger-outline btn-sm"

@@ -8,6 +8,7 @@ export interface OwnersSlice {
   loadOwners(): Promise<void>
   addOwner(name: string, kind: OwnerKind): Promise<Result<OwnerView>>
   disableOwner(name: string): Promise<Result<OwnerView>>
+  enableOwner(name: string): Promise<Result<OwnerView>>
   revokeOwnerKeys(name: string, confirm: string, reason: string): Promise<Result<{ owner: string; revoked: number }>>
 }
 
@@ -41,6 +42,9 @@ export const createOwnersSlice: Slice<OwnersSlice> = (set, get) => {
     async disableOwner(name) {
       // Disabling stops the owner's keys from verifying: the key list's state changes too.
       return after(await call('ownersDisable', { name }), true)
+    },
+    async enableOwner(name) {
+      return after(await call('ownersEnable', { name }), true)
     },
     async revokeOwnerKeys(name, confirm, reason) {
       return after(await call('ownersRevokeAll', reason.trim() ? { name, confirm, reason: reason.trim() } : { name, confirm }), true)
