@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import { userInfo } from 'node:os'
 import type { Statement } from 'better-sqlite3'
-import { openDatabase, type Db, LATEST_VERSION } from './db'
+import { BUSY_TIMEOUT_MS, openDatabase, type Db, LATEST_VERSION } from './db'
 import { KeydeskError, invalid } from './errors'
 import { KEYCHAIN_SERVICE, keytarKeychain, type KeychainPort } from './keychain'
 import { HASH_ALG, StoreCrypto, decodeKeyMaterial, encodeKeyMaterial, newKeyMaterial, sha256 } from './crypto'
@@ -49,6 +49,8 @@ export interface OpenOptions {
 const LAST_USED_RESOLUTION_MS = 60_000
 const LAST_USED_FLUSH_MS = 5_000
 const LAST_USED_FLUSH_COUNT = 512
+/** How long a last-used flush waits for another writer's lock before leaving it for later. */
+const LAST_USED_BUSY_MS = 50
 const MAX_GRACE_MS = 30 * DAY_MS
 const MAX_PAGE = 1000
 const REASON_MAX = 500
@@ -927,6 +929,9 @@ export class KeyStore {
     this.lastUsedFlushedAt = this.now()
     if (this.lastUsedPending.size === 0) return
     const pending = [...this.lastUsedPending]
+    // Runs on verify's path (and keydesk serve's event loop): wait briefly for a
+    // writer that holds the lock, not the full busy timeout; try again next time.
+    this.db.pragma(`busy_timeout = ${LAST_USED_BUSY_MS}`)
     try {
       const upd = this.db.prepare('UPDATE keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?')
       this.db.transaction(() => {
@@ -935,6 +940,8 @@ export class KeyStore {
       for (const [id] of pending) this.lastUsedPending.delete(id)
     } catch {
       // Informational only; retried on the next flush.
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     }
   }
 
