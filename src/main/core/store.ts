@@ -7,7 +7,9 @@
  * the value is returned only after the row is committed (synchronous=FULL).
  */
 import { randomUUID } from 'node:crypto'
+import { chmodSync, existsSync } from 'node:fs'
 import { userInfo } from 'node:os'
+import { resolve as resolvePath } from 'node:path'
 import type { Statement } from 'better-sqlite3'
 import { BUSY_TIMEOUT_MS, openDatabase, type Db, LATEST_VERSION } from './db'
 import { KeydeskError, invalid } from './errors'
@@ -1079,9 +1081,7 @@ export class KeyStore {
 
   /** Online backup to a new file (owner-only). */
   async backup(target: string): Promise<{ path: string }> {
-    const { resolve } = await import('node:path')
-    const { existsSync, chmodSync } = await import('node:fs')
-    const path = resolve(target)
+    const path = resolvePath(target)
     if (existsSync(path)) throw invalid('file', `${path} already exists; choose a new file for the backup.`)
     this.flushLastUsed()
     try {

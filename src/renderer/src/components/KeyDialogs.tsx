@@ -8,9 +8,9 @@ import { useStore } from '../store'
 import { hasFilters, type KeyFilters } from '../store/keys'
 import type { SelectedKey } from '../store/selection'
 import { Field, useFieldIds } from './Field'
-import { IconWarning } from './icons'
 import { Modal } from './Modal'
 import { ConfirmNameField } from './ConfirmNameField'
+import { ErrorCallout, Foot } from './DialogParts'
 
 export const GRACE_OPTIONS = [
   { value: '', label: 'None — it stops working at once' },
@@ -18,16 +18,6 @@ export const GRACE_OPTIONS = [
   { value: '24h', label: '24 hours' },
   { value: '7d', label: '7 days' },
 ] as const
-
-function ErrorCallout({ text }: { text: string | null }) {
-  if (!text) return null
-  return (
-    <div className="callout callout-danger" role="alert">
-      <IconWarning />
-      <div>{text}</div>
-    </div>
-  )
-}
 
 export interface ResetOutcome {
   graceUntil: string | null
@@ -103,17 +93,11 @@ export function ResetKeyDialog({
           />
           {near && <p className="field-note">Almost: capitals and spaces must match the name exactly.</p>}
         </div>
-        <footer className="modal-foot">
-          <span />
-          <div className="modal-foot-actions">
-            <button type="button" className="btn btn-ghost" onClick={onCancel}>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-danger" disabled={!matches || busy}>
-              Reset access key
-            </button>
-          </div>
-        </footer>
+        <Foot onCancel={onCancel}>
+          <button type="submit" className="btn btn-danger" disabled={!matches || busy}>
+            Reset access key
+          </button>
+        </Foot>
       </form>
     </Modal>
   )
@@ -202,22 +186,6 @@ function KeyNames({ keys, total }: { keys: SelectedKey[]; total: number }) {
   )
 }
 
-function RevokeFooter({ onCancel, disabled }: { onCancel(): void; disabled: boolean }) {
-  return (
-    <footer className="modal-foot">
-      <span />
-      <div className="modal-foot-actions">
-        <button type="button" className="btn btn-ghost" onClick={onCancel} data-autofocus>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-danger" disabled={disabled}>
-          Revoke
-        </button>
-      </div>
-    </footer>
-  )
-}
-
 /** Revoke one key or an explicit selection. */
 export function RevokeDialog({ keys, onCancel, onDone }: { keys: SelectedKey[]; onCancel(): void; onDone(n: number): void }) {
   const revokeKeys = useStore((s) => s.revokeKeys)
@@ -262,7 +230,11 @@ export function RevokeDialog({ keys, onCancel, onDone }: { keys: SelectedKey[]; 
           <ErrorCallout text={error} />
           <ReasonField reason={reason} setReason={setReason} error={reasonErr} />
         </div>
-        <RevokeFooter onCancel={onCancel} disabled={busy || reasonErr !== null} />
+        <Foot onCancel={onCancel} focusCancel>
+          <button type="submit" className="btn btn-danger" disabled={busy || reasonErr !== null}>
+            Revoke
+          </button>
+        </Foot>
       </form>
     </Modal>
   )
@@ -327,7 +299,11 @@ export function RevokeMatchingDialog({ count, onCancel, onDone }: { count: numbe
           <ErrorCallout text={error} />
           <ReasonField reason={reason} setReason={setReason} error={reasonErr} />
         </div>
-        <RevokeFooter onCancel={onCancel} disabled={busy || reasonErr !== null} />
+        <Foot onCancel={onCancel} focusCancel>
+          <button type="submit" className="btn btn-danger" disabled={busy || reasonErr !== null}>
+            Revoke
+          </button>
+        </Foot>
       </form>
     </Modal>
   )

@@ -1,37 +1,13 @@
 /** Owners: add, disable, revoke every key after typing the owner's name; and the retention purge. */
-import { useState, type FormEvent, type ReactNode } from 'react'
+import { useState, type FormEvent } from 'react'
 import type { OwnerKind, OwnerView } from '../../../shared/domain'
 import { plural } from '../lib/format'
 import { nameError, reasonError } from '../lib/validate'
 import { useStore } from '../store'
 import { Field, useFieldIds } from './Field'
-import { IconWarning } from './icons'
 import { Modal } from './Modal'
 import { ConfirmNameField } from './ConfirmNameField'
-
-function ErrorCallout({ text }: { text: string | null }) {
-  if (!text) return null
-  return (
-    <div className="callout callout-danger" role="alert">
-      <IconWarning />
-      <div>{text}</div>
-    </div>
-  )
-}
-
-function Foot({ children, onCancel, note }: { children: ReactNode; onCancel(): void; note?: ReactNode }) {
-  return (
-    <footer className="modal-foot">
-      {note ?? <span />}
-      <div className="modal-foot-actions">
-        <button type="button" className="btn btn-ghost" onClick={onCancel}>
-          Cancel
-        </button>
-        {children}
-      </div>
-    </footer>
-  )
-}
+import { ErrorCallout, Foot } from './DialogParts'
 
 export function AddOwnerDialog({ onCancel, onDone }: { onCancel(): void; onDone(o: OwnerView): void }) {
   const addOwner = useStore((s) => s.addOwner)
