@@ -34,8 +34,9 @@ const storeIdOf = (dir: string): string | undefined => {
 describe('no Secret Service reachable (real keytar)', () => {
   it('the port turns keytar failures into keychain_unavailable with a plain message', async () => {
     const port = keytarKeychain()
-    for (const p of [port.get('anything'), port.set('anything', 'value')]) {
-      const e = await catchKdAsync(p)
+    // Start each call only when it is awaited: a second pending rejection would be unhandled meanwhile.
+    for (const call of [() => port.get('anything'), () => port.set('anything', 'value')]) {
+      const e = await catchKdAsync(call())
       expect(e.kind).toBe('keychain_unavailable')
       expect(e.message).toMatch(/keychain is unavailable/)
       expect(e.message).toMatch(/will not issue or verify keys without it/)
