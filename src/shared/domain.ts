@@ -1,6 +1,7 @@
 /** Domain types shared by core, the API contract and the renderer. Pure types and constants: no imports. Timestamps are ISO-8601 strings (UTC). */
 
-export type KeyStatus = 'active' | 'expired' | 'revoked'
+/** `disabled`: switched off by an admin, reversible (enable); `revoked` is final. */
+export type KeyStatus = 'active' | 'disabled' | 'expired' | 'revoked'
 export type OwnerKind = 'user' | 'service'
 
 export interface KeyView {
@@ -19,10 +20,33 @@ export interface KeyView {
   revokedAt: string | null
   revokedReason: string | null
   lastUsedAt: string | null
-  /** The previous secret still verifies until this time (reset with a grace period). */
+  /** The previous secret still verifies until this time (reset with a grace period); the latest end if two do. */
   graceUntil: string | null
+  /** Previous secrets still in their grace period (at most two), newest first. */
+  previousSecrets: PreviousSecret[]
+  /** Disabled by an admin (reversible); such a key answers `disabled` at verify. */
+  disabledAt: string | null
+  /** Not used for the policy's stale-after-days (never used counts from creation); false when that setting is 0. */
+  stale: boolean
   /** The row's MAC does not match: the database file was edited. Such a key never verifies. */
   tampered: boolean
+}
+
+export interface PreviousSecret {
+  hint: string
+  /** When this secret stops verifying. */
+  graceUntil: string
+  /** Last time this previous secret (not the current one) was presented. */
+  lastUsedAt: string | null
+}
+
+/** Editable fields of a key (secrets are never touched). Absent = unchanged. */
+export interface KeyChanges {
+  name?: string
+  description?: string
+  scopes?: string[]
+  expiresIn?: string
+  expiresAt?: string
 }
 
 /** The only type that carries a secret; it is returned once and never stored. */
@@ -50,6 +74,10 @@ export interface Policy {
   defaultExpiryDays: number
   allowCreation: boolean
   retentionDays: number
+  /** Days before expiry at which reminders fire (descending, 1–365, at most 5 values). */
+  reminderDays: number[]
+  /** Flag keys unused for this many days (0 = off). */
+  staleAfterDays: number
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -58,6 +86,8 @@ export const DEFAULT_POLICY: Policy = {
   defaultExpiryDays: 30,
   allowCreation: true,
   retentionDays: 90,
+  reminderDays: [30, 7, 1],
+  staleAfterDays: 45,
 }
 
 export type SortField = 'created' | 'name' | 'accessId' | 'owner' | 'status' | 'expires' | 'lastUsed'
@@ -68,6 +98,8 @@ export interface KeyQuery {
   scope?: string
   search?: string
   expiringWithinDays?: number
+  /** Active keys not used for this many days (never used counts from creation). */
+  unusedForDays?: number
   sort?: SortField
   order?: 'asc' | 'desc'
   offset?: number
@@ -79,7 +111,7 @@ export interface KeyPage {
   total: number
 }
 
-export type VerifyFailure = 'unknown' | 'mismatch' | 'revoked' | 'expired' | 'owner_disabled' | 'malformed' | 'tampered'
+export type VerifyFailure = 'unknown' | 'mismatch' | 'revoked' | 'disabled' | 'expired' | 'owner_disabled' | 'malformed' | 'tampered'
 
 export type VerifyResult =
   | { valid: true; accessId: string; owner: string; scopes: string[] }
@@ -130,4 +162,34 @@ export interface StoreHealth {
   storeId: string
   schemaVersion: number
   keychain: string
+}
+
+/** `keydesk check` / the app's "Check integrity": every page, row MAC, tombstone, the audit chain and the anchor. */
+export interface StoreCheck {
+  ok: boolean
+  /** Plain sentences, one per problem found (empty when ok). */
+  problems: string[]
+  counts: { keys: number; owners: number; tombstones: number; auditEntries: number }
+}
+
+/** A key found by its secret (leak scan): never the secret itself. */
+export interface KeyMatch {
+  accessId: string
+  name: string
+  owner: string
+  status: KeyStatus
+  hint: string
+  /** True when the match is a previous secret still in grace (or retired). */
+  previous: boolean
+  /** Whether the presented secret verifies right now. */
+  live: boolean
+}
+
+/** A reminder due: an active key that crossed a threshold (days before expiry) and was not yet reminded of it. */
+export interface ReminderDue {
+  accessId: string
+  name: string
+  owner: string
+  expiresAt: string
+  thresholdDays: number
 }
