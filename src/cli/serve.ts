@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { KeydeskError } from '../main/core/errors'
-import { openKeyStore } from '../main/core/store'
+import { openKeyStore } from '../main/core/keystore'
 import { resolveDataDir } from '../main/core/paths'
 import { createVerifyServer, DEFAULT_LIMITS } from '../serve/server'
 import { DEFAULT_LIMITER } from '../serve/limiter'

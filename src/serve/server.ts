@@ -18,7 +18,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP, type BlockList, type Socket } from 'node:net'
 import { isAccessId } from '../main/core/keyformat'
-import type { KeyStore } from '../main/core/store'
+import type { KeyStore } from '../main/core/keystore'
 import type { VerifyResult } from '../main/core/types'
 import { createAccessLog, loggablePath, type AccessEntry, type AccessLog, type AccessLogSink, type Outcome } from './access-log'
 import { headerSafe, presentedCredential, requiredScopes } from './credentials'

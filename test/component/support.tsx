@@ -16,7 +16,7 @@ export const ok = <T,>(value: T): Result<T> => ({ ok: true, value })
 export const fail = (kind: string, message: string, field?: string): Result<never> =>
   ({ ok: false, error: { kind, message, ...(field ? { field } : {}) } }) as Result<never>
 
-export const POLICY: Policy = { maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90 }
+export const POLICY: Policy = { maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90, reminderDays: [30, 7, 1], staleAfterDays: 45 }
 
 export const HEALTH: AppHealth = {
   ok: true,
@@ -43,6 +43,9 @@ export function keyView(over: Partial<KeyView> = {}): KeyView {
     scopes: ['read:invoices', 'write:payouts'],
     status: 'active',
     hint: 'kdsk_Ab12',
+    previousSecrets: [],
+    disabledAt: null,
+    stale: false,
     createdAt: '2026-01-01T00:00:00.000Z',
     expiresAt: new Date(Date.now() + 40 * 86_400_000).toISOString(),
     resetAt: null,

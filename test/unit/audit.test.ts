@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Papa from 'papaparse'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { KeyStore } from '../../src/main/core/store'
+import { KeyStore } from '../../src/main/core/keystore'
 import { MIN, openTestStore, type TestStore } from './support'
 
 let t: TestStore

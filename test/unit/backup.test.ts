@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DB_FILE } from '../../src/main/core/db'
-import { openKeyStore } from '../../src/main/core/store'
+import { openKeyStore } from '../../src/main/core/keystore'
 import { catchKdAsync, openTestStore, type TestStore } from './support'
 
 let t: TestStore

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import Papa from 'papaparse'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CREDENTIAL_FIELDS, INVENTORY_FIELDS, parseImportCsv, toCsv } from '../../src/main/core/csv'
-import { KeyStore, credentialCsvText } from '../../src/main/core/store'
+import { KeyStore, credentialCsvText } from '../../src/main/core/keystore'
 import { DAY, T0, expectKd, openTestStore, snapshot, type TestStore } from './support'
 
 const parse = (text: string) => Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true })

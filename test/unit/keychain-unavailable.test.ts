@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeKeyMaterial, newKeyMaterial } from '../../src/main/core/crypto'
 import { DB_FILE } from '../../src/main/core/db'
 import { keytarKeychain, type KeychainPort } from '../../src/main/core/keychain'
-import { openKeyStore } from '../../src/main/core/store'
+import { openKeyStore } from '../../src/main/core/keystore'
 import { tempDir } from '../helpers'
 import { catchKdAsync } from './support'
 

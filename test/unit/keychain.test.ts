@@ -7,7 +7,7 @@ import { encodeKeyMaterial, newKeyMaterial } from '../../src/main/core/crypto'
 import { DB_FILE } from '../../src/main/core/db'
 import { KeydeskError } from '../../src/main/core/errors'
 import { KEYCHAIN_SERVICE, keytarKeychain, type KeychainPort } from '../../src/main/core/keychain'
-import { openKeyStore } from '../../src/main/core/store'
+import { openKeyStore } from '../../src/main/core/keystore'
 import { tempDir } from '../helpers'
 import { catchKdAsync, dropKeychainEntry } from './support'
 

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DB_FILE, migrate, type Db } from '../../src/main/core/db'
 import { LATEST_VERSION, MIGRATIONS } from '../../src/main/core/migrations/index'
-import { openKeyStore } from '../../src/main/core/store'
+import { openKeyStore } from '../../src/main/core/keystore'
 import { tempDir } from '../helpers'
 import { catchKdAsync, dropKeychainEntry, expectKd, openTestStore } from './support'
 

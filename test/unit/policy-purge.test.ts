@@ -44,7 +44,7 @@ describe('policy', () => {
 
   it('persists across reopen', async () => {
     t.store.setPolicy({ maxKeysPerOwner: 5 })
-    const { openKeyStore } = await import('../../src/main/core/store')
+    const { openKeyStore } = await import('../../src/main/core/keystore')
     const other = await openKeyStore({ dataDir: t.dir })
     expect(other.getPolicy().maxKeysPerOwner).toBe(5)
     other.close()

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DB_FILE } from '../../src/main/core/db'
-import { openKeyStore, type KeyStore } from '../../src/main/core/store'
+import { openKeyStore, type KeyStore } from '../../src/main/core/keystore'
 import { tempDir } from '../helpers'
 import { catchKdAsync, dropKeychainEntry, openTestStore } from './support'
 

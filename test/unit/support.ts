@@ -7,7 +7,7 @@ import keytar from 'keytar'
 import { tempStore } from '../helpers'
 import { KeydeskError, type ErrorKind } from '../../src/main/core/errors'
 import { KEYCHAIN_SERVICE } from '../../src/main/core/keychain'
-import type { KeyStore, OpenOptions } from '../../src/main/core/store'
+import type { KeyStore, OpenOptions } from '../../src/main/core/keystore'
 
 export const DAY = 86_400_000
 export const HOUR = 3_600_000

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Papa from 'papaparse'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openKeyStore } from '../../src/main/core/store'
+import { openKeyStore } from '../../src/main/core/keystore'
 import type { IssuedKey } from '../../src/main/core/types'
 import { DAY, HOUR, catchKdAsync, expectKd, openTestStore, type TestStore } from './support'
 

@@ -6,7 +6,7 @@
  * end-to-end harness, tests). Nothing throws across the bridge.
  */
 import { userInfo } from 'node:os'
-import { KeyStore, openKeyStore } from '../core/store'
+import { KeyStore, openKeyStore } from '../core/keystore'
 import { KeydeskError, invalid } from '../core/errors'
 import type { KeychainPort } from '../core/keychain'
 import {

@@ -3,7 +3,7 @@
  * migrations. Every failure becomes a store_unavailable error with a plain message.
  */
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { KeydeskError } from './errors'
 import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index'
@@ -26,11 +26,66 @@ function storeError(path: string, e: unknown): KeydeskError {
   return new KeydeskError('store_unavailable', `The key store at ${path} could not be opened: ${msg.split('\n')[0]}`)
 }
 
-export function openDatabase(dataDir: string, opts: { mmap?: boolean } = {}): { db: Db; path: string } {
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
+
+/**
+ * The data directory must be ours alone: owned by this user, not writable by group
+ * or others (anyone who can write there can swap the store's files).
+ */
+function checkDataDir(dataDir: string): void {
+  const st = statSync(dataDir)
+  if (!st.isDirectory()) throw new KeydeskError('store_unavailable', `${dataDir} is not a directory; give a data directory with --data-dir.`)
+  const uid = process.getuid?.()
+  if (uid !== undefined && st.uid !== uid)
+    throw new KeydeskError('store_unavailable', `The data directory ${dataDir} belongs to another user (uid ${st.uid}); KeyDesk only uses a directory you own. Use your own directory, or chown it to yourself.`)
+  if ((st.mode & 0o022) !== 0)
+    throw new KeydeskError('store_unavailable', `The data directory ${dataDir} is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'}; anyone who can write there could swap the key store. Fix it with: chmod 700 ${dataDir}`)
+}
+
+/** A store file that exists must look like SQLite: a 0-byte or header-less file is corrupt, never a new store. */
+function checkStoreFile(path: string): void {
+  const st = lstatSync(path)
+  if (!st.isFile()) throw new KeydeskError('store_unavailable', `The key store at ${path} is not a regular file; KeyDesk will not open it.`)
+  if (st.size === 0)
+    throw new KeydeskError('store_unavailable', `The key store at ${path} is empty (0 bytes): it is corrupt, not a new store. Restore it from a backup (keydesk restore), or move it away to start over.`)
+  const fd = openSync(path, 'r')
+  try {
+    const head = Buffer.alloc(16)
+    const n = readSync(fd, head, 0, 16, 0)
+    if (n < 16 || !head.equals(SQLITE_MAGIC))
+      throw new KeydeskError('store_unavailable', `The key store at ${path} is corrupt or not a KeyDesk database (no SQLite header); it was not changed. Restore it from a backup (keydesk restore).`)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export interface OpenDbOptions {
+  mmap?: boolean
+  /** Create a store when there is none (write commands only). Never in a directory that holds anything else. */
+  create?: boolean
+  /** The app's own user-data dir may hold the app's other files. */
+  allowNonEmptyDir?: boolean
+}
+
+export function openDatabase(dataDir: string, opts: OpenDbOptions = {}): { db: Db; path: string; created: boolean } {
   const path = join(dataDir, DB_FILE)
   let db: Db | undefined
+  let created = false
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    if (existsSync(path)) checkStoreFile(path)
+    else {
+      if (!opts.create) throw new KeydeskError('store_unavailable', `There is no key store in ${dataDir}. Check --data-dir (or KEYDESK_DATA_DIR); a write command such as keydesk create makes one.`)
+      if (existsSync(dataDir) && !opts.allowNonEmptyDir) {
+        const other = readdirSync(dataDir).filter((f) => !f.startsWith(DB_FILE))
+        if (other.length)
+          throw new KeydeskError('store_unavailable', `There is no key store in ${dataDir}, and it is not empty (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); KeyDesk creates a store only in a new or empty directory. Check --data-dir.`)
+      }
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+      // Owner-only from the first byte; SQLite gives -wal and -shm the same mode.
+      closeSync(openSync(path, 'wx', 0o600))
+      created = true
+    }
+    checkDataDir(dataDir)
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS })
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
@@ -41,13 +96,16 @@ export function openDatabase(dataDir: string, opts: { mmap?: boolean } = {}): { 
     // store spend their time on. Off by default: mapped pages count as resident, and the
     // app's main process keeps its RSS small instead (see README, Performance).
     if (opts.mmap) db.pragma(`mmap_size = ${MMAP_BYTES}`)
-    const check = db.pragma('quick_check', { simple: true })
-    if (check !== 'ok')
-      throw new KeydeskError('store_unavailable', `The key store at ${path} failed its integrity check (${String(check).slice(0, 120)}); it was not changed. Restore it from a backup (keydesk backup).`)
+    // No page check here: opening stays fast on large stores; `keydesk check` and the app's
+    // background check read every page.
+    if (!created && (db.pragma('user_version', { simple: true }) as number) === 0)
+      throw new KeydeskError('store_unavailable', `The file at ${path} is a SQLite database but not a KeyDesk key store; it was not changed.`)
     migrate(db, MIGRATIONS, path)
-    return { db, path }
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600)
+    return { db, path, created }
   } catch (e) {
     db?.close()
+    if (created) for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
     throw storeError(path, e)
   }
 }

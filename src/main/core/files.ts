@@ -3,7 +3,7 @@
  * written to a temporary sibling, fsynced, and renamed into place only on commit.
  * Aborting removes the temporary file, so no secret is left behind.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs'
+import { accessSync, closeSync, fsyncSync, lstatSync, openSync, renameSync, statSync, unlinkSync, writeSync, constants } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join, resolve } from 'node:path'
 import { KeydeskError } from './errors'
@@ -17,6 +17,28 @@ export interface PendingFile {
 function fileError(path: string, e: unknown, field: string): KeydeskError {
   const code = (e as { code?: string }).code ?? 'error'
   return new KeydeskError('invalid_input', `Cannot write ${path} (${code}); choose a writable location.`, field)
+}
+
+/**
+ * Before anything is committed: the target must not exist (no file, symlink,
+ * directory, FIFO or device is ever replaced or opened) and its directory must exist.
+ */
+export function checkTarget(target: string, field = 'csv'): string {
+  const path = resolve(target)
+  try {
+    lstatSync(path)
+    throw new KeydeskError('invalid_input', `${path} already exists; choose a new file (KeyDesk never replaces a file).`, field)
+  } catch (e) {
+    if (e instanceof KeydeskError) throw e
+    if ((e as { code?: string }).code !== 'ENOENT') throw fileError(path, e, field)
+  }
+  try {
+    if (!statSync(dirname(path)).isDirectory()) throw new Error('ENOTDIR')
+    accessSync(dirname(path), constants.W_OK)
+  } catch (e) {
+    throw new KeydeskError('invalid_input', `Cannot write ${path}: its folder does not exist or is not writable.`, field)
+  }
+  return path
 }
 
 export function stagePrivateFile(target: string, content: string, field = 'csv'): PendingFile {

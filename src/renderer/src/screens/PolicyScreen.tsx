@@ -41,7 +41,10 @@ function toDraft(p: Policy): Draft {
   }
 }
 
-function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; values: Policy | null } {
+/** The settings this screen edits (reminder and stale settings have their own controls). */
+type EditedPolicy = Omit<Policy, 'reminderDays' | 'staleAfterDays'>
+
+function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; values: EditedPolicy | null } {
   const errors: Partial<Record<keyof Policy, string>> = {}
   const num = (f: NumField, label: string): number => {
     const raw = d[f].trim()
@@ -51,7 +54,7 @@ function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; va
       errors[f] = `${label} must be a whole number from ${formatCount(min)} to ${formatCount(max)}.`
     return n
   }
-  const values: Policy = {
+  const values: EditedPolicy = {
     maxKeyAgeDays: num('maxKeyAgeDays', 'Maximum key age'),
     maxKeysPerOwner: num('maxKeysPerOwner', 'Maximum keys per owner'),
     defaultExpiryDays: num('defaultExpiryDays', 'Default expiry'),
@@ -63,9 +66,9 @@ function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; va
   return { errors, values: Object.keys(errors).length ? null : values }
 }
 
-function changesOf(p: Policy, v: Policy): Partial<Policy> {
+function changesOf(p: Policy, v: EditedPolicy): Partial<Policy> {
   const out: Partial<Policy> = {}
-  for (const k of Object.keys(v) as (keyof Policy)[]) if (v[k] !== p[k]) (out as Record<string, unknown>)[k] = v[k]
+  for (const k of Object.keys(v) as (keyof EditedPolicy)[]) if (v[k] !== p[k]) (out as Record<string, unknown>)[k] = v[k]
   return out
 }
 
@@ -105,7 +108,7 @@ function NumberSetting({
   )
 }
 
-function PreviewPanel({ preview, values, loading, error }: { preview: PolicyPreview | null; values: Policy | null; loading: boolean; error: string | null }) {
+function PreviewPanel({ preview, values, loading, error }: { preview: PolicyPreview | null; values: EditedPolicy | null; loading: boolean; error: string | null }) {
   return (
     <section className="card preview" aria-labelledby="preview-title" aria-busy={loading || undefined}>
       <h2 id="preview-title" className="card-title">

@@ -1,0 +1,155 @@
+/**
+ * Is this key valid, and what may it do? Malformed and wrong-checksum keys are
+ * rejected before any lookup. A key is found by its HMAC through a unique index, in
+ * one statement that also probes the tombstones, so the work done does not depend
+ * on how close a guess is. Verify never writes: last-used times are queued and
+ * written later, off the caller's path (flushLastUsed, on a timer and at close).
+ */
+import { isAccessId, isWellFormedAccessKey } from '../keyformat'
+import { keyMacData } from '../macs'
+import { retiredMacData } from '../macs'
+import { V, VERIFY_UNMACED, type VerifyRow } from '../storage/port'
+import type { VerifyResult } from '../types'
+import type { ServiceContext } from './context'
+
+const LAST_USED_RESOLUTION_MS = 60_000
+/** How long a last-used flush waits for another writer's lock before leaving it for later. */
+const LAST_USED_BUSY_MS = 50
+export const LAST_USED_FLUSH_MS = 5_000
+/** Bound on the verified-row memo (≈ 300 bytes an entry). */
+const MAC_MEMO_MAX = 50_000
+/** Bound on queued last-used times (beyond it, further uses wait for the next flush). */
+const PENDING_MAX = 100_000
+
+/** Every MAC'd field and the MAC equal (fields no MAC covers are skipped; tombstones are read fresh each time). */
+function sameVerifiedFields(a: VerifyRow, b: VerifyRow): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (VERIFY_UNMACED.has(i)) continue
+    const x = a[i]
+    const y = b[i]
+    if (x === y) continue
+    if (x instanceof Buffer && y instanceof Buffer && x.equals(y)) continue
+    return false
+  }
+  return true
+}
+
+export class VerifyService {
+  private readonly memo = new Map<number, VerifyRow>()
+  /** (id, slot) → time of use, waiting for the next flush. */
+  private readonly pending = new Map<number, [id: number, slot: number, at: number]>()
+  private timer: NodeJS.Timeout | undefined
+  private closed = false
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  verify(input: { accessKey: string; accessId?: string }, noteUse = true): VerifyResult {
+    const key = typeof input.accessKey === 'string' ? input.accessKey.trim() : ''
+    if (!isWellFormedAccessKey(key)) return { valid: false, reason: 'malformed' }
+    if (input.accessId !== undefined && !isAccessId(input.accessId)) return { valid: false, reason: 'malformed' }
+    const hash = this.ctx.crypto.hashKey(key)
+    const now = this.ctx.now()
+    let slot = 0
+    let r = this.ctx.storage.verifyByCurrent(hash)
+    if (!r) {
+      const p = this.ctx.storage.verifyByPrevious(hash)
+      if (p) { r = p.row; slot = p.slot }
+    }
+    const miss = (): VerifyResult => ({ valid: false, reason: input.accessId !== undefined && this.ctx.storage.keyByAccessId(input.accessId) ? 'mismatch' : 'unknown' })
+    if (!r) return miss()
+    const accessId = r[V.accessId]
+    if (input.accessId !== undefined && input.accessId !== accessId) return { valid: false, reason: 'mismatch' }
+    if (!this.authentic(r, slot === 0 ? hash : undefined)) return { valid: false, reason: 'tampered' }
+    const status = r[V.status]
+    // Tombstones outlive rows: an active row whose access ID was revoked, or whose current
+    // secret was retired, was copied back from an older state.
+    if (r[V.revoked]) return { valid: false, reason: status === 'revoked' ? 'revoked' : 'tampered' }
+    const retiredAt = r[V.retiredAt]
+    if (slot === 0) {
+      if (retiredAt !== null) return { valid: false, reason: 'tampered' }
+    } else {
+      const until = slot === 1 ? r[V.prevValidUntil] : r[V.prev2ValidUntil]
+      if (until === null || until <= now || retiredAt === null || retiredAt <= now) return miss()
+      // A grace secret: its retirement rows must be genuine (an edited one could push the end out).
+      for (const t of this.ctx.storage.retiredByHash(hash))
+        if (!this.ctx.crypto.macOk(retiredMacData(t), t.mac)) return { valid: false, reason: 'tampered' }
+    }
+    if (status === 'revoked') return { valid: false, reason: 'revoked' }
+    if (r[V.expiresAt] <= now) return { valid: false, reason: 'expired' }
+    if (r[V.disabledAt] !== null) return { valid: false, reason: 'disabled' }
+    if (r[V.ownerDisabledAt] !== null) return { valid: false, reason: 'owner_disabled' }
+    if (noteUse) this.noteUsed(r[V.id], slot, slot === 0 ? r[V.lastUsedAt] : null, now)
+    const scopes = r[V.scopes]
+    return { valid: true, accessId, owner: r[V.ownerName], scopes: scopes ? scopes.split(' ') : [] }
+  }
+
+  /**
+   * The row's MAC, with a bounded memo of rows already proven authentic: a row whose
+   * MAC'd fields and MAC equal, field for field, one verified before needs no new HMAC.
+   */
+  private authentic(r: VerifyRow, currentHash: Buffer | undefined): boolean {
+    const id = r[V.id]
+    const seen = this.memo.get(id)
+    if (seen !== undefined && sameVerifiedFields(seen, r)) return true
+    const data = keyMacData({
+      id, accessId: r[V.accessId], ownerId: r[V.ownerId], ownerName: r[V.ownerName], ownerDisabledAt: r[V.ownerDisabledAt], name: r[V.name],
+      hash: currentHash ?? r[V.hash], prevHash: r[V.prevHash], prevValidUntil: r[V.prevValidUntil], prev2Hash: r[V.prev2Hash],
+      prev2ValidUntil: r[V.prev2ValidUntil], scopes: r[V.scopes], status: r[V.status], createdAt: r[V.createdAt], expiresAt: r[V.expiresAt],
+      revokedAt: r[V.revokedAt], disabledAt: r[V.disabledAt],
+    })
+    if (!this.ctx.crypto.macOk(data, r[V.mac])) return false
+    if (this.memo.size >= MAC_MEMO_MAX) this.memo.delete(this.memo.keys().next().value!)
+    this.memo.set(id, r)
+    return true
+  }
+
+  /** The floor `npm run bench` compares verify to: the same HMAC and the same indexed lookup, nothing else. */
+  floor(accessKey: string): boolean {
+    return this.ctx.storage.lookupFloor(this.ctx.crypto.hashKey(accessKey))
+  }
+
+  /** Last use is recorded at most once a minute per key and secret, in a batched write on a timer. */
+  private noteUsed(id: number, slot: number, lastUsedAt: number | null, now: number): void {
+    if (lastUsedAt !== null && now - lastUsedAt < LAST_USED_RESOLUTION_MS) return
+    const k = id * 4 + slot
+    if (this.pending.has(k) || this.pending.size >= PENDING_MAX) return
+    this.pending.set(k, [id, slot, now])
+    if (!this.timer && !this.closed) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        this.flush()
+      }, LAST_USED_FLUSH_MS)
+      this.timer.unref()
+    }
+  }
+
+  get pendingCount(): number {
+    return this.pending.size
+  }
+
+  /** Write pending last-used times. Failures (e.g. a busy store) keep them for the next try. */
+  flush(): void {
+    if (this.pending.size === 0) return
+    const entries = [...this.pending.values()]
+    try {
+      this.ctx.storage.recordLastUsed(entries, LAST_USED_BUSY_MS)
+      for (const [id, slot] of entries) this.pending.delete(id * 4 + slot)
+    } catch {
+      // Informational only; retried on the next flush.
+      if (!this.timer && !this.closed) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined
+          this.flush()
+        }, LAST_USED_FLUSH_MS)
+        this.timer.unref()
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    this.flush()
+  }
+}
