@@ -69,11 +69,14 @@ describe('reset', () => {
     expectKd(() => t.store.reset(k.accessId, { confirm: 'short', grace: 'soon' }), 'invalid_input', 'grace')
   })
 
-  it('a reset without grace during an earlier grace ends both older secrets', () => {
+  it('a reset inside a grace period needs an explicit choice; "end" ends both older secrets', () => {
     const k = t.store.create({ name: 'twice' })
     const r1 = t.store.reset(k.accessId, { confirm: 'twice', grace: '1h' })
     expect(ok(k.accessKey)).toBe(true)
-    const r2 = t.store.reset(k.accessId, { confirm: 'twice' })
+    // Never silently: without keep/end the previous secret's grace is not touched.
+    expect(expectKd(() => t.store.reset(k.accessId, { confirm: 'twice' }), 'conflict', 'previous').message).toMatch(/keep it until then or end it now/)
+    expect(ok(k.accessKey)).toBe(true)
+    const r2 = t.store.reset(k.accessId, { confirm: 'twice', previous: 'end' })
     expect(ok(k.accessKey)).toBe(false)
     expect(ok(r1.accessKey)).toBe(false)
     expect(ok(r2.accessKey)).toBe(true)

@@ -127,19 +127,23 @@ describe('verify: last used', () => {
     expect(lastUsed(k.accessId)).toBe(at(t0 + MIN))
   })
 
-  it('is batched: pending until flushLastUsed (or the flush interval), then written', () => {
+  it('is batched: verify never writes; pending until flushLastUsed (a timer, or close), then written', () => {
     const [a, b] = t.store.createMany([{ name: 'a' }, { name: 'b' }])
-    t.store.verify({ accessKey: a!.accessKey }) // first use flushes at once
+    t.store.verify({ accessKey: a!.accessKey })
+    expect(lastUsed(a!.accessId)).toBeNull()
+    t.store.flushLastUsed()
     t.clock.advance(1000)
     const tb = t.clock.t
     t.store.verify({ accessKey: b!.accessKey })
     expect(lastUsed(b!.accessId)).toBeNull()
     t.store.flushLastUsed()
     expect(lastUsed(b!.accessId)).toBe(at(tb))
-    // the flush interval (5 s) also writes pending uses
+    // a use a minute later is queued again, and still not written on the verify path
     t.clock.advance(2 * MIN)
     const ta = t.clock.t
     t.store.verify({ accessKey: a!.accessKey })
+    expect(lastUsed(a!.accessId)).not.toBe(at(ta))
+    t.store.flushLastUsed()
     expect(lastUsed(a!.accessId)).toBe(at(ta))
   })
 

@@ -30,9 +30,9 @@ const KEY_SELECT = `SELECT k.id, k.access_id, k.owner_id, k.owner_name, k.owner_
 const VERIFY_COLUMNS = `id, access_id, name, hash, prev_hash, prev_valid_until, prev2_hash, prev2_valid_until, scopes, status, created_at,
   expires_at, revoked_at, disabled_at, mac, owner_id, owner_name, owner_disabled_at, last_used_at,
   EXISTS (SELECT 1 FROM revocations rv WHERE rv.access_id = keys.access_id)`
-const VERIFY_CURRENT = `SELECT ${VERIFY_COLUMNS}, (SELECT min(at) FROM retired rt WHERE rt.hash = ?1) FROM keys WHERE hash = ?1`
-const VERIFY_PREV = `SELECT ${VERIFY_COLUMNS}, (SELECT min(at) FROM retired rt WHERE rt.hash = ?1), 1 FROM keys WHERE prev_hash = ?1
-  UNION ALL SELECT ${VERIFY_COLUMNS}, (SELECT min(at) FROM retired rt WHERE rt.hash = ?1), 2 FROM keys WHERE prev2_hash = ?1`
+const VERIFY_CURRENT = `SELECT ${VERIFY_COLUMNS}, (SELECT min(at) FROM retired rt WHERE rt.hash = ?) FROM keys WHERE hash = ?`
+const VERIFY_PREV = `SELECT ${VERIFY_COLUMNS}, (SELECT min(at) FROM retired rt WHERE rt.hash = ?), 1 FROM keys WHERE prev_hash = ?
+  UNION ALL SELECT ${VERIFY_COLUMNS}, (SELECT min(at) FROM retired rt WHERE rt.hash = ?), 2 FROM keys WHERE prev2_hash = ?`
 
 const COLUMN: Record<keyof KeyFields, string> = {
   accessId: 'access_id',
@@ -341,11 +341,11 @@ export class SqliteStorage implements StoragePort {
   private vFloor?: Statement
   verifyByCurrent(hash: Buffer): VerifyRow | undefined {
     this.vCur ??= this.db.prepare(VERIFY_CURRENT).raw(true)
-    return this.vCur.get(hash) as VerifyRow | undefined
+    return this.vCur.get(hash, hash) as VerifyRow | undefined
   }
   verifyByPrevious(hash: Buffer): { row: VerifyRow; slot: 1 | 2 } | undefined {
     this.vPrev ??= this.db.prepare(VERIFY_PREV).raw(true)
-    const r = this.vPrev.get(hash) as unknown[] | undefined
+    const r = this.vPrev.get(hash, hash, hash, hash) as unknown[] | undefined
     if (!r) return undefined
     const slot = r.pop() as 1 | 2
     return { row: r as VerifyRow, slot }
