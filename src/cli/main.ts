@@ -10,6 +10,8 @@ import { Command, CommanderError, Option } from 'commander'
 import {
   KeydeskError,
   openKeyStore,
+  inspectBackup,
+  restoreBackup,
   resolveDataDir,
   type IssuedKey,
   type KeyStore,
@@ -47,16 +49,25 @@ function globals(): { dataDir: string; json: boolean } {
   return { dataDir: resolveDataDir(o.dataDir), json: o.json === true }
 }
 
-/** Open the store, run fn, always close (which also flushes last-used times). */
-async function withStore<T>(fn: (store: KeyStore, g: { json: boolean }) => T | Promise<T>): Promise<T> {
+/**
+ * Open the store, run fn, always close (which flushes last-used times and waits for
+ * the keychain anchor to catch up). Only write commands may create a store: a read
+ * command on a directory without one is refused, never given a new empty store.
+ */
+async function withStore<T>(fn: (store: KeyStore, g: { json: boolean }) => T | Promise<T>, mode: { write: boolean } = { write: true }): Promise<T> {
   const g = globals()
-  const store = await openKeyStore({ dataDir: g.dataDir })
+  const store = await openKeyStore({ dataDir: g.dataDir, create: mode.write })
+  let result: T
   try {
-    return await fn(store, g)
-  } finally {
+    result = await fn(store, g)
+  } catch (e) {
     store.close()
+    throw e
   }
+  await store.closeAsync()
+  return result
 }
+const READ = { write: false }
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -132,7 +143,7 @@ owner
         out(
           `${pad(o.name, w)}  ${pad(o.kind, 7)}  ${pad(o.tampered ? 'TAMPERED' : o.disabledAt ? 'disabled' : 'enabled', 8)}  ${pad(String(o.keys.active), 6)}  ${pad(String(o.keys.expired), 7)}  ${o.keys.revoked}`,
         )
-    }),
+    }, READ),
   )
 owner
   .command('disable <name>')
@@ -180,7 +191,7 @@ program
 program
   .command('list')
   .description('list keys (never secrets)')
-  .addOption(new Option('--status <status>', 'filter by status').choices(['active', 'expired', 'revoked', 'all']).default('all'))
+  .addOption(new Option('--status <status>', 'filter by status').choices(['active', 'disabled', 'expired', 'revoked', 'all']).default('all'))
   .option('--owner <name>', 'filter by owner')
   .option('--scope <scope>', 'filter by scope')
   .option('--search <text>', 'text in name, access ID or description')
@@ -224,7 +235,7 @@ program
       if (g.json) out(']')
       else if (first) out('No keys match.')
       else if (offset < total) out(`(${offset} of ${total} shown)`)
-    }),
+    }, READ),
   )
 
 program
@@ -255,7 +266,7 @@ program
           .filter(Boolean)
           .join('\n'),
       )
-    }),
+    }, READ),
   )
 
 program
@@ -263,11 +274,12 @@ program
   .description("issue a new secret for a key; --confirm must equal the key's name")
   .requiredOption('--confirm <name>', "the key's name, typed exactly")
   .option('--grace <duration>', 'keep the old secret valid this long, e.g. 24h (default: dies at once)')
+  .addOption(new Option('--previous <choice>', 'a previous secret still in grace: keep it until its grace ends, or end it now').choices(['keep', 'end']))
   .option('--owner <name>', 'owner, when the name is used by several owners')
   .option('--csv <file>', 'also write a credential CSV (owner-only permissions)')
-  .action((ref: string, o: { confirm: string; grace?: string; owner?: string; csv?: string }) =>
+  .action((ref: string, o: { confirm: string; grace?: string; previous?: 'keep' | 'end'; owner?: string; csv?: string }) =>
     withStore((s, g) => {
-      const k = s.reset(ref, { confirm: o.confirm, grace: o.grace, owner: o.owner }, o.csv)
+      const k = s.reset(ref, { confirm: o.confirm, grace: o.grace, owner: o.owner, previous: o.previous }, o.csv)
       printIssued(k, g.json, 'Reset', o.csv)
     }),
   )
@@ -313,7 +325,7 @@ program
       else if (r.valid) out(`valid: ${r.accessId} owner=${r.owner} scopes=${r.scopes.join(' ') || '(none)'}`)
       else out(`invalid: ${r.reason}`)
       if (!r.valid) throw new Exit(EXIT.failed)
-    }),
+    }, READ),
   )
 
 program
@@ -325,7 +337,7 @@ program
       const r = s.exportInventory(o.csv)
       if (g.json) json(r)
       else out(`Wrote ${r.rows} keys to ${r.path}.`)
-    }),
+    }, READ),
   )
 
 program
@@ -355,15 +367,17 @@ const POLICY_NAMES: Record<string, keyof Policy> = {
   'default-expiry-days': 'defaultExpiryDays',
   'allow-creation': 'allowCreation',
   'retention-days': 'retentionDays',
+  'reminder-days': 'reminderDays',
+  'stale-after-days': 'staleAfterDays',
 }
 
 function printPolicy(p: Policy, asJson: boolean): void {
   if (asJson) return json(p)
-  for (const [name, field] of Object.entries(POLICY_NAMES)) out(`${pad(name, 20)} ${String(p[field])}`)
+  for (const [name, field] of Object.entries(POLICY_NAMES)) out(`${pad(name, 20)} ${String(p[field])}`) // arrays print as 30,7,1
 }
 
 const policy = program.command('policy').description('show or change the key policy')
-policy.command('show').action(() => withStore((s, g) => printPolicy(s.getPolicy(), g.json)))
+policy.command('show').action(() => withStore((s, g) => printPolicy(s.getPolicy(), g.json), READ))
 policy
   .command('set <name> <value>')
   .description(`set one of: ${Object.keys(POLICY_NAMES).join(', ')}`)
@@ -371,10 +385,13 @@ policy
     withStore((s, g) => {
       const field = POLICY_NAMES[name]
       if (!field) throw new KeydeskError('invalid_input', `Unknown policy "${name}"; use one of ${Object.keys(POLICY_NAMES).join(', ')}.`, 'name')
-      let v: number | boolean
+      let v: number | boolean | number[]
       if (field === 'allowCreation') {
         if (value !== 'true' && value !== 'false') throw new KeydeskError('invalid_input', 'allow-creation must be true or false.', name)
         v = value === 'true'
+      } else if (field === 'reminderDays') {
+        if (!/^\s*(\d{1,3}\s*(,\s*\d{1,3}\s*)*)?$/.test(value)) throw new KeydeskError('invalid_input', 'reminder-days must be days separated by commas, e.g. 30,7,1 (or empty for none).', name)
+        v = value.trim() === '' ? [] : value.split(',').map((d) => Number(d.trim()))
       } else {
         if (!/^\d{1,9}$/.test(value)) throw new KeydeskError('invalid_input', `${name} must be a whole number.`, name)
         v = Number(value)
@@ -426,8 +443,41 @@ program
       const entries = s.listAudit({ action: o.action, limit })
       if (g.json) return json(entries)
       for (const e of entries) out(`${e.at}  ${pad(e.actor, 10)}  ${pad(e.action, 18)}  ${e.target}  ${JSON.stringify(e.detail)}`)
-    }),
+    }, READ),
   )
+
+program
+  .command('check')
+  .description('full integrity check: every page, row MAC, tombstone, the audit chain and the keychain anchor')
+  .action(() =>
+    withStore(async (s, g) => {
+      const r = await s.check()
+      if (g.json) json(r)
+      else if (r.ok) out(`Store intact: ${r.counts.keys} keys, ${r.counts.owners} owners, ${r.counts.tombstones} tombstones, ${r.counts.auditEntries} audit entries checked.`)
+      else {
+        out(`Store NOT intact (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}):`)
+        for (const p of r.problems) out(`  - ${p}`)
+      }
+      if (!r.ok) throw new Exit(EXIT.unavailable)
+    }, READ),
+  )
+
+program
+  .command('restore <file>')
+  .description("go back to a backup: the one sanctioned way to an older state (close the app first); --confirm must equal the store's id")
+  .option('--confirm <storeId>', "the store's id, as this command prints it")
+  .action(async (file: string, o: { confirm?: string }) => {
+    const g = globals()
+    const info = await inspectBackup(file)
+    if (o.confirm === undefined) {
+      out(`${file} is a backup of store ${info.storeId}: ${info.keys} keys, audit log up to entry ${info.headId}${info.headAt ? ` (${info.headAt})` : ''}.`)
+      out(`Restoring it discards every change made since then. To restore, run again with --confirm ${info.storeId}`)
+      throw new Exit(EXIT.usage)
+    }
+    const r = await restoreBackup({ file, dataDir: g.dataDir, confirm: o.confirm })
+    if (g.json) json(r)
+    else out(`Restored ${r.keys} keys from ${file} (audit log up to entry ${r.headId}${r.headAt ? `, ${r.headAt}` : ''}); the keychain now expects this state.`)
+  })
 
 addServeCommand(program)
 

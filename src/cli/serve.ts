@@ -99,7 +99,7 @@ async function serve(program: Command, f: ServeFlags): Promise<void> {
     throw new KeydeskError('invalid_input', '--headers-timeout must not be longer than --request-timeout.', 'headersTimeout')
 
   const dataDir = resolveDataDir(program.opts<{ dataDir?: string }>().dataDir)
-  const store = await openKeyStore({ dataDir, mmap: true })
+  const store = await openKeyStore({ dataDir, mmap: true, create: false })
 
   // A log reader going away must not stop the door from answering.
   process.stdout.on('error', () => {})

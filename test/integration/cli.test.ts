@@ -170,8 +170,10 @@ describe('keydesk CLI contract', () => {
 
   it('policy show/set, and the cap counts revoked keys; purge frees slots', () => {
     const d = freshDir()
+    expect(cli(d, ['--json', 'policy', 'show']).code).toBe(3) // a read command never creates a store
+    expect(cli(d, ['owner', 'add', 'first']).code).toBe(0)
     expect(JSON.parse(cli(d, ['--json', 'policy', 'show']).stdout)).toEqual({
-      maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90,
+      maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90, reminderDays: [30, 7, 1], staleAfterDays: 45,
     })
     expect(cli(d, ['policy', 'set', 'max-keys-per-owner', '2']).code).toBe(0)
     const a = createJson(d, ['--name', 'a'])
@@ -313,7 +315,10 @@ describe('bad input: a clear one-line error naming the field, and nothing change
     writeFileSync(join(d, 'not-a-dir'), 'x')
     const r = cli(join(d, 'not-a-dir', 'store'), ['list'])
     expect(r.code).toBe(3)
-    expect(r.stderr).toMatch(/cannot be opened|could not be opened/)
+    expect(r.stderr).toMatch(/no key store in/)
+    const w = cli(join(d, 'not-a-dir', 'store'), ['owner', 'add', 'x'])
+    expect(w.code).toBe(3)
+    expect(w.stderr).toMatch(/cannot be opened|could not be opened/)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
   })
 

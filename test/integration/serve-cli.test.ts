@@ -2,6 +2,7 @@
  * `keydesk serve` as a process (the built CLI): start-up line, refusals with one
  * line on stderr and the contract's exit codes, and graceful SIGTERM/SIGINT.
  */
+import { readdirSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
@@ -85,10 +86,19 @@ describe('keydesk serve (process)', () => {
 
   it('no keychain → exit 3 with a plain message', () => {
     const dir = freshDir()
+    expect(cli(dir, ['owner', 'add', 'someone']).code).toBe(0) // a store exists (serve never creates one)
     const r = cli(dir, ['serve'], { env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/keydesk-test-bus' } })
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/^keydesk: The OS keychain is unavailable/)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('a data dir without a store is refused, not given a new one', () => {
+    const dir = freshDir()
+    const r = cli(dir, ['serve'])
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/^keydesk: There is no key store in /)
+    expect(readdirSync(dir)).toEqual([])
   })
 
   it('SIGTERM: the request in flight is answered, then exit 0 with last-used written', async () => {

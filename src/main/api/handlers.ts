@@ -59,7 +59,7 @@ export class BridgeFailure extends Error {
 export const INTERNAL_ERROR: BridgeError = { kind: 'internal', message: 'Unexpected error; see the log.' }
 
 /** Open the store in dataDir; a failure becomes a problem to report, not a crash. */
-export async function openStoreState(opts: { dataDir: string; actor?: string; keychain?: KeychainPort; now?: () => number }, log: Logger = consoleLogger): Promise<StoreState> {
+export async function openStoreState(opts: { dataDir: string; actor?: string; keychain?: KeychainPort; now?: () => number; allowNonEmptyDir?: boolean }, log: Logger = consoleLogger): Promise<StoreState> {
   try {
     return { ok: true, store: await openKeyStore(opts) }
   } catch (e) {

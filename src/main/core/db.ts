@@ -3,7 +3,7 @@
  * migrations. Every failure becomes a store_unavailable error with a plain message.
  */
 import Database from 'better-sqlite3'
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { KeydeskError } from './errors'
 import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index'
@@ -59,6 +59,38 @@ function checkStoreFile(path: string): void {
   }
 }
 
+/**
+ * A new store appears fully formed or not at all: built in a 0600 temporary sibling
+ * (schema and all), then linked into place. If another process got there first
+ * (link: EEXIST), its store is used and ours discarded. So no process ever sees a
+ * half-made or 0-byte store file.
+ */
+function createStoreFile(path: string): boolean {
+  const tmp = `${path}.${process.pid}.${Date.now()}.init`
+  try {
+    closeSync(openSync(tmp, 'wx', 0o600))
+    const db = new Database(tmp)
+    try {
+      db.pragma('journal_mode = DELETE')
+      migrate(db, MIGRATIONS, path)
+    } finally {
+      db.close()
+    }
+    const fd = openSync(tmp, 'r')
+    try { fsyncSync(fd) } finally { closeSync(fd) }
+    try {
+      linkSync(tmp, path)
+      return true
+    } catch (e) {
+      if ((e as { code?: string }).code === 'EEXIST') return false
+      throw e
+    }
+  } finally {
+    rmSync(tmp, { force: true })
+    rmSync(`${tmp}-journal`, { force: true })
+  }
+}
+
 export interface OpenDbOptions {
   mmap?: boolean
   /** Create a store when there is none (write commands only). Never in a directory that holds anything else. */
@@ -81,9 +113,7 @@ export function openDatabase(dataDir: string, opts: OpenDbOptions = {}): { db: D
           throw new KeydeskError('store_unavailable', `There is no key store in ${dataDir}, and it is not empty (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); KeyDesk creates a store only in a new or empty directory. Check --data-dir.`)
       }
       mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-      // Owner-only from the first byte; SQLite gives -wal and -shm the same mode.
-      closeSync(openSync(path, 'wx', 0o600))
-      created = true
+      created = createStoreFile(path)
     }
     checkDataDir(dataDir)
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS })
@@ -98,14 +128,13 @@ export function openDatabase(dataDir: string, opts: OpenDbOptions = {}): { db: D
     if (opts.mmap) db.pragma(`mmap_size = ${MMAP_BYTES}`)
     // No page check here: opening stays fast on large stores; `keydesk check` and the app's
     // background check read every page.
-    if (!created && (db.pragma('user_version', { simple: true }) as number) === 0)
+    if ((db.pragma('user_version', { simple: true }) as number) === 0)
       throw new KeydeskError('store_unavailable', `The file at ${path} is a SQLite database but not a KeyDesk key store; it was not changed.`)
     migrate(db, MIGRATIONS, path)
     for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600)
     return { db, path, created }
   } catch (e) {
     db?.close()
-    if (created) for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
     throw storeError(path, e)
   }
 }

@@ -1,6 +1,6 @@
 export * from './types'
 export * from './errors'
-export { openKeyStore, KeyStore, credentialCsvText, validatePolicy, type OpenOptions } from './keystore'
+export { openKeyStore, KeyStore, credentialCsvText, validatePolicy, inspectBackup, restoreBackup, type OpenOptions } from './keystore'
 export { keytarKeychain, KEYCHAIN_SERVICE, type KeychainPort } from './keychain'
 export { isWellFormedAccessKey, isAccessId, newAccessKey, newAccessId, ACCESS_KEY_PREFIX, ACCESS_ID_PREFIX } from './keyformat'
 export { resolveDataDir, defaultUserDataDir } from './paths'

@@ -54,7 +54,8 @@ export function main(): void {
     serveRenderer(session.defaultSession, join(here, '../renderer'))
 
     const dataDir = process.env.KEYDESK_DATA_DIR || app.getPath('userData')
-    const store = await openStoreState({ dataDir }, log)
+    // The app's user-data dir also holds Electron's own files.
+    const store = await openStoreState({ dataDir, allowNonEmptyDir: true }, log)
     if (!store.ok) log.warn(`key store unavailable: ${store.problem.kind}`)
     api = createApi({ dataDir, store, ports, handoffs, log })
     registerBridge(api, () => win, origin, log)
