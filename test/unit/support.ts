@@ -58,7 +58,9 @@ export async function openTestStore(opts: Partial<OpenOptions> = {}): Promise<Te
 }
 
 export async function dropKeychainEntry(storeId: string): Promise<void> {
-  if (storeId) await keytar.deletePassword(KEYCHAIN_SERVICE, storeId)
+  if (!storeId) return
+  await keytar.deletePassword(KEYCHAIN_SERVICE, storeId)
+  await keytar.deletePassword(KEYCHAIN_SERVICE, `${storeId}:anchor`)
 }
 
 /** Run fn and return the KeydeskError it throws; fail if it throws something else or nothing. */
