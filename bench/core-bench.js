@@ -3,6 +3,8 @@
 // Prints one JSON object per line; writes a sample of secrets (0600) for the
 // serve and memory phases. Usage: node bench/core-bench.js SIZE DIR
 import { writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { openKeyStore, newAccessKey } from '../out/main/core.js'
 import { emit, median, timeMs } from './lib.js'
@@ -104,6 +106,29 @@ const credOut = join(dir, 'bulk-credentials.csv')
 const bulkS = timeMs(() => store.importCsv(csv, credOut)) / 1000
 emit({ name: 'bulk_import_10k_s', keys: size, value: Number(bulkS.toFixed(3)), unit: 's', target: '< 2', ok: bulkS < 2 })
 
-store.close()
+await store.closeAsync()
+
+// ── CLI start on this store ───────────────────────────────────────────────
+// A whole `keydesk list --limit 1` process (Node start, module load, open with the
+// keychain and anchor checks, one page), beside a bare `node -e 0` from the same run.
+const bin = fileURLToPath(new URL('../bin/keydesk.js', import.meta.url))
+const wall = (args) => {
+  const t = performance.now()
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`bench: ${args.join(' ')} failed: ${r.stderr}`)
+  return performance.now() - t
+}
+wall([bin, '--data-dir', dir, '--json', 'list', '--limit', '1'])
+const cliTimes = Array.from({ length: 7 }, () => wall([bin, '--data-dir', dir, '--json', 'list', '--limit', '1']))
+const nodeTimes = Array.from({ length: 7 }, () => wall(['-e', '0']))
+const cliMs = median(cliTimes)
+emit({ name: 'cli_open_ms', keys: size, value: Number(cliMs.toFixed(1)), unit: 'ms', target: '< 300', ok: cliMs < 300, nodeStartMs: Number(median(nodeTimes).toFixed(1)) })
+// The full check (every page and row MAC) is what `keydesk check` and the app's background check pay instead.
+const full = await openKeyStore({ dataDir: dir, actor: 'bench', create: false })
+const tc = performance.now()
+const verdict = await full.check()
+emit({ name: 'check_full_s', keys: size, value: Number(((performance.now() - tc) / 1000).toFixed(2)), unit: 's', ok: verdict.ok ? null : false })
+await full.closeAsync()
+
 // Secrets for the serve and memory phases; the whole dir is deleted after the run.
 writeFileSync(join(dir, 'bench-sample.json'), JSON.stringify(live.slice(0, 2000).map((k) => k.accessKey)), { mode: 0o600 })
