@@ -49,7 +49,7 @@ async function seedV2(): Promise<{ dir: string; storeId: string; keys: { active:
   const keys: Record<string, string> = {}
   const insert = db.prepare(`INSERT INTO keys (id, access_id, owner_id, owner_name, owner_disabled_at, name, scopes, hash, hash_alg, hint, status, created_at, expires_at, revoked_at, mac)
     VALUES (@id, @accessId, 1, 'alice', NULL, @name, 'read', @hash, 'hmac-sha256-v1', @hint, @status, @createdAt, @expiresAt, @revokedAt, @mac)`)
-  let prev = Buffer.alloc(32)
+  let prev: Buffer = Buffer.alloc(32)
   const audit = db.prepare('INSERT INTO audit (id, at, actor, action, target, detail, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
   ;['active', 'revoked', 'edited'].forEach((name, i) => {
     const accessKey = newAccessKey()

@@ -247,8 +247,8 @@ export class KeyStore {
   // ── verify ──
   verify(input: { accessKey: string; accessId?: string }): VerifyResult { return this.verifier.verify(input) }
   verifyFloor(accessKey: string): boolean { return this.verifier.floor(accessKey) }
-  /** Write queued last-used times now (they are also written on a timer and at close). */
-  flushLastUsed(): void { this.verifier.flush() }
+  /** Write queued last-used times now, at most maxRows (oldest first); returns how many are still queued. Also done on a timer and at close. */
+  flushLastUsed(maxRows?: number): number { return this.verifier.flush(maxRows) }
 
   // ── policy ──
   getPolicy(): Policy { return this.policy.get() }

@@ -20,6 +20,8 @@ export const LAST_USED_FLUSH_MS = 5_000
 const MAC_MEMO_MAX = 50_000
 /** Bound on queued last-used times (beyond it, further uses wait for the next flush). */
 const PENDING_MAX = 100_000
+/** Rows a timer flush writes at a time. */
+const TIMER_SLICE = 2_000
 
 /** Every MAC'd field and the MAC equal (fields no MAC covers are skipped; tombstones are read fresh each time). */
 function sameVerifiedFields(a: VerifyRow, b: VerifyRow): boolean {
@@ -114,36 +116,42 @@ export class VerifyService {
     const k = id * 4 + slot
     if (this.pending.has(k) || this.pending.size >= PENDING_MAX) return
     this.pending.set(k, [id, slot, now])
-    if (!this.timer && !this.closed) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        this.flush()
-      }, LAST_USED_FLUSH_MS)
-      this.timer.unref()
-    }
+    this.schedule()
   }
 
   get pendingCount(): number {
     return this.pending.size
   }
 
-  /** Write pending last-used times. Failures (e.g. a busy store) keep them for the next try. */
-  flush(): void {
-    if (this.pending.size === 0) return
-    const entries = [...this.pending.values()]
+  private schedule(): void {
+    if (this.timer || this.closed) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      // In slices, so a timer callback never holds an event loop (keydesk serve's) for long.
+      if (this.flush(TIMER_SLICE) > 0) this.schedule()
+    }, LAST_USED_FLUSH_MS)
+    this.timer.unref()
+  }
+
+  /**
+   * Write pending last-used times, at most maxRows of them (oldest first), and return
+   * how many are still pending. Failures (e.g. a busy store) keep them for the next try.
+   */
+  flush(maxRows = Number.POSITIVE_INFINITY): number {
+    if (this.pending.size === 0) return 0
+    const entries: [number, number, number][] = []
+    for (const e of this.pending.values()) {
+      if (entries.length >= maxRows) break
+      entries.push(e)
+    }
     try {
       this.ctx.storage.recordLastUsed(entries, LAST_USED_BUSY_MS)
       for (const [id, slot] of entries) this.pending.delete(id * 4 + slot)
     } catch {
       // Informational only; retried on the next flush.
-      if (!this.timer && !this.closed) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined
-          this.flush()
-        }, LAST_USED_FLUSH_MS)
-        this.timer.unref()
-      }
+      this.schedule()
     }
+    return this.pending.size
   }
 
   close(): void {
