@@ -259,7 +259,7 @@ export class KeyStore {
   // ── audit / integrity ──
   listAudit(q: { action?: string; target?: string; beforeId?: number; limit?: number } = {}): AuditEntry[] { return this.auditLog.list(q) }
   verifyAudit(): AuditCheck { return this.auditLog.verify() }
-  check(): Promise<StoreCheck> { return this.integrity.check() }
+  check(opts?: { pages?: boolean; yieldEvery?: number }): Promise<StoreCheck> { return this.integrity.check(opts) }
 
   // ── export / backup ──
   /** Inventory CSV: every key, no secrets, no hashes. Written in pages. */

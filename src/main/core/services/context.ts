@@ -56,10 +56,15 @@ export class ServiceContext {
    * owner row's MAC, the copies of the owner it carries, and its tombstones (a row
    * copied back from before a revoke or a reset contradicts them).
    */
-  keyTampered(k: KeyRecord, now = this.now()): boolean {
+  keyTampered(k: KeyRecord, now = this.now(), ownerOk?: Map<number, boolean>): boolean {
+    let owner = ownerOk?.get(k.owner.id)
+    if (owner === undefined) {
+      owner = this.ownerMacOk(k.owner)
+      ownerOk?.set(k.owner.id, owner)
+    }
     return (
       !this.keyMacOk(k) ||
-      !this.ownerMacOk(k.owner) ||
+      !owner ||
       k.ownerName !== k.owner.name ||
       k.ownerDisabledAt !== k.owner.disabledAt ||
       (k.revocationAt !== null && k.status !== 'revoked') ||

@@ -186,10 +186,16 @@ export class IntegrityService {
   }
 
   /** The full check: pages, row MACs, the scope index, tombstones, the audit chain, the policy, the anchor. */
-  async check(): Promise<StoreCheck> {
+  async check(opts: { pages?: boolean; yieldEvery?: number } = {}): Promise<StoreCheck> {
     const problems: string[] = []
     const now = this.ctx.now()
-    for (const m of this.ctx.storage.integrityCheck()) problems.push(`database pages: ${m}`)
+    // A long check on an event loop (the app's main process) lets other work in between rows.
+    const every = opts.yieldEvery ?? 0
+    let n = 0
+    const breathe = async () => {
+      if (every > 0 && ++n % every === 0) await new Promise((r) => setImmediate(r))
+    }
+    if (opts.pages !== false) for (const m of this.ctx.storage.integrityCheck()) problems.push(`database pages: ${m}`)
     let keys = 0
     let owners = 0
     for (const o of this.ctx.storage.iterateOwners()) {
@@ -198,12 +204,20 @@ export class IntegrityService {
     }
     let tamperedKeys = 0
     const sample: string[] = []
-    for (const k of this.ctx.storage.iterateKeys()) {
-      keys++
-      if (this.ctx.keyTampered(k, now)) {
-        tamperedKeys++
-        if (sample.length < 5) sample.push(k.accessId)
+    const ownerOk = new Map<number, boolean>()
+    // In pages by id (never an open iterator across a pause: the connection stays free for others).
+    for (let after = 0; ; ) {
+      const page = this.ctx.storage.keysAfter(after, 1000)
+      if (page.length === 0) break
+      for (const k of page) {
+        keys++
+        if (this.ctx.keyTampered(k, now, ownerOk)) {
+          tamperedKeys++
+          if (sample.length < 5) sample.push(k.accessId)
+        }
       }
+      after = page[page.length - 1]!.id
+      await breathe()
     }
     if (tamperedKeys) problems.push(`${tamperedKeys} key row(s) were edited, swapped or copied back from an older state: ${sample.join(', ')}${tamperedKeys > sample.length ? ', …' : ''}`)
     const scopeBad = this.ctx.storage.scopeIndexMismatches()

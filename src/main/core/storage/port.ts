@@ -154,6 +154,8 @@ export interface StoragePort {
   queryKeys(f: KeyFilter, sort: KeySort, order: 'ASC' | 'DESC' | undefined, limit: number, offset: number): KeyRecord[]
   countKeys(f: KeyFilter): number
   iterateKeys(f?: KeyFilter): IterableIterator<KeyRecord>
+  /** Keyset paging by id, for long walks that pause between pages. */
+  keysAfter(afterId: number, limit: number): KeyRecord[]
   keyIdsMatching(f: KeyFilter): number[]
   scopesInUse(now: number): string[]
   /** Scope rows that disagree with the keys' MAC'd scopes text (integrity check). */

@@ -314,6 +314,9 @@ export class SqliteStorage implements StoragePort {
     // A statement of its own: an iterator holds its statement until it finishes.
     for (const r of this.db.prepare(`${KEY_SELECT} ${join} ${where} ORDER BY k.id`).iterate(params) as IterableIterator<Row>) yield toKey(r)
   }
+  keysAfter(afterId: number, limit: number): KeyRecord[] {
+    return (this.st(`${KEY_SELECT} WHERE k.id > ? ORDER BY k.id LIMIT ?`).all(afterId, limit) as Row[]).map(toKey)
+  }
   keyIdsMatching(f: KeyFilter): number[] {
     const { join, where, params } = filterSql(f)
     return this.st(`SELECT k.id FROM keys k ${join} ${where} ORDER BY k.id`).pluck().all(params) as number[]
