@@ -7,6 +7,7 @@ export default defineConfig({
     exclude: ['test/unit/shell-*.test.ts', 'test/unit/bridge-*.test.ts'],
     environment: 'node',
     pool: 'forks',
-    testTimeout: 30_000,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 })
