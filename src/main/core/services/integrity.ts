@@ -12,7 +12,6 @@ import { DEFAULT_POLICY, type Policy, type StoreCheck } from '../types'
 import { macFields, type ServiceContext } from './context'
 import { ZERO_HASH, type AuditService, type PinnedHead } from './audit'
 import type { PolicyService } from './policy'
-import type { KeyRecord } from '../storage/port'
 
 export interface Anchor {
   id: number
@@ -130,12 +129,18 @@ export function upgradeMacs(ctx: ServiceContext, policy: PolicyService, storeId:
     // Owners, then keys (each old MAC checked first).
     for (const o of [...ctx.storage.iterateOwners()])
       if (ctx.crypto.macOk(ownerMacDataV1(o), o.mac)) ctx.storage.setOwnerMac(o.id, ctx.crypto.mac(ownerMacData(o)))
-    const revokedIds: KeyRecord[] = []
-    for (const k of [...ctx.storage.iterateKeys()]) {
-      if (k.macVersion === 2) continue
-      if (!ctx.crypto.macOk(keyMacDataV1(macFields(k)), k.mac)) continue
-      ctx.storage.updateKey(k.id, { mac: ctx.newKeyMac(k.id, k) }, 2)
-      if (k.status === 'revoked') revokedIds.push(k)
+    const revokedIds: { accessId: string; revokedAt: number | null }[] = []
+    // In pages (a large store never sits in memory at once).
+    for (let after = 0; ; ) {
+      const page = ctx.storage.keysAfter(after, 5000)
+      if (page.length === 0) break
+      for (const k of page) {
+        if (k.macVersion === 2) continue
+        if (!ctx.crypto.macOk(keyMacDataV1(macFields(k)), k.mac)) continue
+        ctx.storage.updateKey(k.id, { mac: ctx.newKeyMac(k.id, k) }, 2)
+        if (k.status === 'revoked') revokedIds.push({ accessId: k.accessId, revokedAt: k.revokedAt })
+      }
+      after = page[page.length - 1]!.id
     }
     // The policy, bound to its last change.
     const rawPolicy = ctx.storage.getMeta('policy')
