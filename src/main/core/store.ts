@@ -19,7 +19,7 @@ import { isAccessId, isWellFormedAccessKey, keyHint, newAccessId, newAccessKey }
 import { normalizeDescription, normalizeName, normalizeScopes } from './names'
 import { DAY_MS, iso, parseDuration, parseInstant } from './duration'
 import { AUDIT_FIELDS, CREDENTIAL_FIELDS, INVENTORY_FIELDS, parseImportCsv, toCsv } from './csv'
-import { stagePrivateFile, writePrivateFile, type PendingFile } from './files'
+import { checkTarget, stagePrivateFile, writePrivateFile, type PendingFile } from './files'
 import {
   DEFAULT_POLICY,
   type AuditCheck,
@@ -582,6 +582,7 @@ export class KeyStore {
     const explicitNames = inputs.map((inp, i) =>
       withRow(rowLabel, i, () => (inp.name === undefined || inp.name.trim() === '' ? undefined : normalizeName(inp.name))),
     )
+    if (credentialCsv !== undefined) checkTarget(credentialCsv, 'csv')
     let staged: PendingFile | undefined
     try {
       const issued = this.write(() => {
@@ -764,6 +765,7 @@ export class KeyStore {
   reset(ref: string, opts: { confirm: string; grace?: string; owner?: string }, credentialCsv?: string): IssuedKey {
     const graceMs = opts.grace === undefined || opts.grace.trim() === '' ? 0 : parseDuration(opts.grace, 'grace')
     if (graceMs > MAX_GRACE_MS) throw invalid('grace', 'Grace period is too long: at most 30 days.')
+    if (credentialCsv !== undefined) checkTarget(credentialCsv, 'csv')
     let staged: PendingFile | undefined
     try {
       const issued = this.write(() => {
@@ -1049,6 +1051,7 @@ export class KeyStore {
 
   /** Inventory CSV: every key, no secrets, no hashes. Written in pages. */
   exportInventory(target: string): { path: string; rows: number } {
+    checkTarget(target, 'csv')
     const it = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} ORDER BY k.id`).iterate() as IterableIterator<KeyRow>
     const now = this.now()
     const parts: string[] = [toCsv(INVENTORY_FIELDS, [])]
@@ -1071,6 +1074,7 @@ export class KeyStore {
   }
 
   exportAudit(target: string): { path: string; rows: number } {
+    checkTarget(target, 'csv')
     const rows = (this.db.prepare('SELECT id, at, actor, action, target, detail FROM audit ORDER BY id').all() as {
       id: number; at: number; actor: string; action: string; target: string; detail: string
     }[]).map((r) => [r.id, iso(r.at), r.actor, r.action, r.target, r.detail])
