@@ -1,7 +1,7 @@
 /**
  * A locked keyring is not a missing entry. Real gnome-keyring: the test runs the
  * keychain module (TypeScript, run by Node's type stripping) in a child process
- * inside its OWN private D-Bus session and keyring (scripts/with-keyring.sh), so
+ * inside its OWN private D-Bus session and keyring, so
  * locking that keyring cannot disturb the tests running beside it.
  */
 import { spawnSync } from 'node:child_process'
@@ -12,6 +12,26 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers'
 
 const ROOT = resolve(__dirname, '../..')
+/**
+ * Run a bash script in its own D-Bus session with its own unlocked gnome-keyring,
+ * and stop that daemon afterwards (a daemon left behind would hold our pipes open).
+ */
+const PRIVATE_KEYRING = `
+kh=$(mktemp -d)
+XDG_DATA_HOME="$kh" dbus-run-session -- bash -c '
+  printf keydesk-test | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+  kr=$!
+  for i in $(seq 1 200); do
+    dbus-send --session --dest=org.freedesktop.DBus --print-reply /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
+    sleep 0.05
+  done
+  bash -c "$1"; rc=$?
+  kill $kr 2>/dev/null; wait $kr 2>/dev/null
+  exit $rc' sh "$1"
+rc=$?
+rm -rf "$kh"
+exit $rc
+`
 const t = tempDir('keydesk-locked-')
 afterAll(() => t.cleanup())
 
@@ -54,11 +74,8 @@ type Outcome = { value?: string | null; error?: { name: string; kind: string; me
 
 describe('locked keyring (real gnome-keyring in a private session)', () => {
   it('get on a locked collection throws KeychainLockedError saying "locked", never "no entry" / "restore"; an unlocked missing entry is still null', () => {
-    const r = spawnSync(
-      join(ROOT, 'scripts/with-keyring.sh'),
-      [process.execPath, '--import', pathToFileURL(join(t.dir, 'register.mjs')).href, join(t.dir, 'probe.mjs')],
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, KEYDESK_PRIVATE_KEYRING: '' } },
-    )
+    const cmd = `"${process.execPath}" --import "${pathToFileURL(join(t.dir, 'register.mjs')).href}" "${join(t.dir, 'probe.mjs')}"`
+    const r = spawnSync('bash', ['-c', PRIVATE_KEYRING, 'sh', cmd], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
     const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '))
     if (!line) throw new Error(`probe failed (${r.status}): ${r.stdout}\n${r.stderr}`)
     const res = JSON.parse(line.slice(7)) as Record<string, Outcome> & { stateBefore: string; stateAfter: string }
