@@ -49,15 +49,15 @@ function listing(d: string): string[] {
 const SECRET = 'Name,Access ID,Access Key\nk,kdid_x,kdsk_SECRETSECRETSECRET\n'
 
 describe('checkTarget: an existing path is refused, never followed or opened', () => {
-  const kinds: [string, (p: string, d: string) => void][] = [
-    ['a file', (p) => writeFileSync(p, 'earlier batch\n')],
-    ['a symbolic link', (p) => symlinkSync('/dev/null', p)],
-    ['a symbolic link', (p, d) => symlinkSync(join(d, 'nowhere.csv'), p)], // dangling
-    ['a directory', (p) => mkdirSync(p)],
-    ['a FIFO', (p) => execFileSync('mkfifo', [p])],
+  const kinds: [string, string, (p: string, d: string) => void][] = [
+    ['a file', 'an earlier batch', (p) => writeFileSync(p, 'earlier batch\n')],
+    ['a symbolic link', 'a symlink to /dev/null', (p) => symlinkSync('/dev/null', p)],
+    ['a symbolic link', 'a dangling symlink', (p, d) => symlinkSync(join(d, 'nowhere.csv'), p)],
+    ['a directory', 'a directory', (p) => mkdirSync(p)],
+    ['a FIFO', 'a FIFO (never opened: opening it would block)', (p) => execFileSync('mkfifo', [p])],
   ]
-  for (const [kind, make] of kinds) {
-    it(`${kind}${kind === 'a symbolic link' ? '' : ''} at the target → invalid_input naming the path; the path is untouched`, () => {
+  for (const [kind, label, make] of kinds) {
+    it(`${label} at the target → invalid_input naming the path; the path is untouched`, () => {
       const d = dir()
       const p = join(d, 'creds.csv')
       make(p, d)
@@ -67,8 +67,7 @@ describe('checkTarget: an existing path is refused, never followed or opened', (
         const e = caught(fn)
         expect(e.kind).toBe('invalid_input')
         expect(e.field).toBe('csv')
-        expect(e.message).toContain(`${p} already exists (${kind})`)
-        expect(e.message).toMatch(/choose a new file/)
+        expect(e.message).toContain(`${p} already exists; choose a new file (it is ${kind},`)
       }
       const after = lstatSync(p)
       expect(after.ino).toBe(before.ino)
@@ -86,7 +85,7 @@ describe('checkTarget: an existing path is refused, never followed or opened', (
     const e = caught(() => writePrivateFile('/dev/null', SECRET, 'out'))
     expect(e.kind).toBe('invalid_input')
     expect(e.field).toBe('out')
-    expect(e.message).toContain('/dev/null already exists (a device)')
+    expect(e.message).toContain('/dev/null already exists; choose a new file (it is a device,')
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true)
   })
 

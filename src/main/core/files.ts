@@ -81,7 +81,7 @@ export function checkTarget(target: string, field = 'csv'): string {
   if (existing)
     throw new KeydeskError(
       'invalid_input',
-      `${path} already exists (${kindOf(existing)}); choose a new file: KeyDesk never replaces or writes through an existing path.`,
+      `${path} already exists; choose a new file (it is ${kindOf(existing)}, and KeyDesk never replaces or writes through an existing path).`,
       field,
     )
   const dir = dirname(path)
