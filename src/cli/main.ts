@@ -5,7 +5,7 @@
  * store unavailable. Errors are one line on stderr, never a stack trace.
  * Secrets appear only in create/reset output and the CSV they were asked to write.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, statfsSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
 import { systemErrorDetail } from '../main/core/errors'
 import {
@@ -543,6 +543,26 @@ addServeCommand(program)
 
 // ── run ─────────────────────────────────────────────────────────────────
 
+/**
+ * Name a full disk in a store error: SQLite says SQLITE_FULL or only "disk I/O
+ * error" (a WAL that cannot grow); when the data dir's filesystem has no room left,
+ * say so instead of leaving the user to guess.
+ */
+function withDiskFull(message: string, storeError: boolean): string {
+  if (/disk is full/.test(message)) return message
+  if (/\((SQLITE_FULL|ENOSPC)\)/.test(message)) return message.replace(/\((SQLITE_FULL|ENOSPC)\)/, '(the disk is full, $1; free some space)')
+  if (/\b(SQLITE_FULL|ENOSPC)\b|database or disk is full/.test(message)) return `${message.replace(/\.$/, '')}: the disk is full (ENOSPC); free some space.`
+  if (!storeError) return message
+  try {
+    const dir = program.opts<{ dataDir?: string }>().dataDir
+    const st = statfsSync(resolveDataDir(dir))
+    if (st.bavail * st.bsize < 256 * 1024) return `${message.replace(/\.$/, '')}: the disk holding the key store is full (ENOSPC); free some space.`
+  } catch {
+    /* the data dir may not exist: nothing to add */
+  }
+  return message
+}
+
 async function run(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv)
@@ -558,10 +578,10 @@ async function run(argv: string[]): Promise<number> {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage
     }
     if (e instanceof KeydeskError) {
-      process.stderr.write(`keydesk: ${esc(e.message)}\n`)
+      process.stderr.write(`keydesk: ${esc(withDiskFull(e.message, e.kind === 'store_unavailable'))}\n`)
       return exitCodeFor(e)
     }
-    process.stderr.write(`keydesk: unexpected error: ${esc(describeUnexpected(e))}\n`)
+    process.stderr.write(`keydesk: unexpected error: ${esc(withDiskFull(describeUnexpected(e), true))}\n`)
     return EXIT.unavailable
   }
 }

@@ -224,6 +224,34 @@ describe('credential targets: never replaced, never followed; failures after the
     expect(keyCount(d)).toBe(1)
   })
 
+  it('a data dir on a full disk → exit 3, one line that says the disk is full; nothing issued', (ctx) => {
+    const mnt = join(freshDir(), 'store')
+    mkdirSync(mnt)
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { encoding: 'utf8' })
+    if (m.status !== 0) {
+      console.log(`SKIPPED disk-full store test: cannot mount a tmpfs here (${m.stderr.trim() || m.error})`)
+      ctx.skip()
+      return
+    }
+    cleanups.push(() => spawnSync('umount', [mnt]))
+    createJson(mnt, ['--name', 'first'])
+    spawnSync('sh', ['-c', `dd if=/dev/zero of="${mnt}/fill" bs=4k 2>/dev/null; true`])
+    for (const args of [['create', '--name', 'second'], ['create', '--name', 'third', '--description', 'x'.repeat(1000)]]) {
+      const r = cli(mnt, args)
+      expect(r.code).toBe(3)
+      expect(oneLine(r.stderr)).toMatch(/disk (holding the key store )?is full/)
+    }
+    // a write that SQLite reports as SQLITE_FULL
+    spawnSync('sh', ['-c', `rm "${mnt}/fill"; head -c 900000 /dev/zero > "${mnt}/fill"`])
+    const r = cli(mnt, ['create', '--name', 'fourth'])
+    if (r.code !== 0) {
+      expect(r.code).toBe(3)
+      expect(oneLine(r.stderr)).toMatch(/disk (holding the key store )?is full/)
+    }
+    spawnSync('rm', ['-f', join(mnt, 'fill')])
+    expect(keyCount(mnt)).toBe(r.code === 0 ? 2 : 1)
+  })
+
   it('the placement fails after the commit (link → EIO, strace fault injection) → exit 3, one line, no file, no temporary file', (ctx) => {
     const probe = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=link,linkat', '-e', 'inject=link,linkat:error=EIO', 'ln', '/etc/hostname', join(freshDir(), 'x')])
     if (probe.error || probe.status === 0) {
