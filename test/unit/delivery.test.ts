@@ -5,7 +5,7 @@
  * allowed the disk-full test is skipped with the reason printed.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DeliveryError, KeydeskError, isDeliveryError } from '../../src/main/core/errors'
@@ -192,6 +192,24 @@ describe('commit places the file without replacing anything; a failed placement 
     expect(de.message).toContain(p)
     expect(readFileSync(p, 'utf8')).toBe('someone else\n')
     expect(listing(d)).toEqual(['creds.csv:13'])
+  })
+
+  it('withdraw takes back a placed file, but never a file that replaced it', () => {
+    const d = dir()
+    const p = join(d, 'creds.csv')
+    const f = stagePrivateFile(p, SECRET)
+    f.commit()
+    expect(readFileSync(p, 'utf8')).toBe(SECRET)
+    f.withdraw()
+    expect(listing(d)).toEqual([])
+    const g = stagePrivateFile(p, SECRET)
+    g.commit()
+    unlinkSync(p)
+    const other = SECRET.replace('SECRETSECRET', 'someoneelse!') // same size; likely the same inode number
+    writeFileSync(p, other)
+    g.withdraw()
+    expect(readFileSync(p, 'utf8')).toBe(other)
+    stagePrivateFile(join(d, 'never.csv'), SECRET).withdraw() // never placed: no-op, the temp file stays until abort
   })
 
   it('a symlink planted between stage and commit is not followed', () => {

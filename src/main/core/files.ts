@@ -29,6 +29,7 @@ import {
   unlinkSync,
   writeSync,
   accessSync,
+  type BigIntStats,
   type Stats,
 } from 'node:fs'
 import { randomBytes } from 'node:crypto'
@@ -41,6 +42,13 @@ export interface PendingFile {
   commit(): void
   /** Remove the staged file (no-op after commit). */
   abort(): void
+  /**
+   * Take back a file already placed by commit() — emptied, then removed — if the path
+   * still holds that same file (anything else there is left alone). For a caller that
+   * places the file just BEFORE its own commit (so a crash can never leave a live key
+   * whose secret exists only in a temporary file) and must undo it when that commit fails.
+   */
+  withdraw(): void
 }
 
 function errCode(e: unknown): string {
@@ -103,6 +111,11 @@ export function checkTarget(target: string, field = 'csv'): string {
     throw new KeydeskError('invalid_input', `Cannot write ${path}: the directory ${dir} is not writable (${errCode(e)}).`, field)
   }
   return path
+}
+
+/** What makes a placed file ours: device, inode, size, modification and birth time (ns). */
+function identity(st: BigIntStats): string {
+  return [st.dev, st.ino, st.size, st.mtimeNs, st.birthtimeNs].join(':')
 }
 
 /** Write every byte of buf to fd (writeSync may write less than asked), fsync, check the size. */
@@ -205,8 +218,30 @@ export function stagePrivateFile(target: string, content: string, field = 'csv')
     throw writeError(path, e, field)
   }
   let done = false
+  let placed: string | undefined
   return {
     path,
+    withdraw() {
+      const was = placed
+      placed = undefined
+      if (!was) return
+      let wfd: number
+      try {
+        wfd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+      } catch {
+        return // gone, or replaced by a symlink: nothing of ours to take back
+      }
+      try {
+        const st = fstatSync(wfd, { bigint: true })
+        if (!st.isFile() || identity(st) !== was) return // an inode number can be reused: compare times and size too
+        ftruncateSync(wfd, 0)
+        unlinkSync(path)
+      } catch {
+        /* best effort */
+      } finally {
+        closeSync(wfd)
+      }
+    },
     commit() {
       if (done) return
       done = true
@@ -231,6 +266,11 @@ export function stagePrivateFile(target: string, content: string, field = 'csv')
         )
       }
       // From here the file at path is ours (link succeeded or exclusive create).
+      try {
+        placed = identity(lstatSync(path, { bigint: true }))
+      } catch {
+        /* vanished at once: the unlink below still cleans up */
+      }
       open = false
       closeSync(fd)
       if (!tryUnlink(tmp)) {
