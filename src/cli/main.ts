@@ -5,8 +5,9 @@
  * store unavailable. Errors are one line on stderr, never a stack trace.
  * Secrets appear only in create/reset output and the CSV they were asked to write.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, statfsSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
+import { systemErrorDetail } from '../main/core/errors'
 import {
   KeydeskError,
   openKeyStore,
@@ -28,11 +29,115 @@ class Exit extends Error {
   }
 }
 
+/** Thrown by out() once stdout is gone (EPIPE: `keydesk list | head -1`): ends the command quietly. */
+class StdoutClosed extends Error {}
+
+let stdoutClosed = false
+/** A secret (create/reset output) was written to stdout: if stdout then turns out closed, say so. */
+let secretWritten = false
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') stdoutClosed = true
+  else fatal(e)
+})
+process.stderr.on('error', () => {
+  /* nowhere left to report to */
+})
+
 function out(s: string): void {
+  if (stdoutClosed) throw new StdoutClosed()
   process.stdout.write(s.endsWith('\n') ? s : s + '\n')
 }
 function json(v: unknown): void {
   out(JSON.stringify(v))
+}
+/** Write without a newline (streamed JSON). */
+function raw(s: string): void {
+  if (stdoutClosed) throw new StdoutClosed()
+  process.stdout.write(s)
+}
+
+/** Let a pending stdout 'error' (EPIPE) be seen before writing more. */
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+/**
+ * Text output shows user data with control characters escaped (\n, \r, \t, \x1b,
+ * \u2028, bidi overrides as \u202e …), so a name or description cannot forge lines,
+ * move the cursor or recolour the terminal. JSON output is untouched.
+ */
+function esc(v: unknown): string {
+  return String(v).replace(
+    CONTROL,
+    (c) => NAMED[c] ?? (c.charCodeAt(0) < 0x100 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  )
+}
+/** Template tag: every interpolated value is escaped (esc); the literal text is kept. */
+function t(strings: TemplateStringsArray, ...values: unknown[]): string {
+  return strings.reduce((acc, str, i) => acc + str + (i < values.length ? esc(values[i]) : ''), '')
+}
+
+/** One line for any error that is not a KeydeskError: no stack trace, disk full named. */
+function describeUnexpected(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && /^(E[A-Z]+|SQLITE_[A-Z_]+)$/.test(code)) {
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return systemErrorDetail(code === 'SQLITE_FULL' ? 'ENOSPC' : code)
+    const msg = e instanceof Error ? e.message.split('\n')[0]! : ''
+    return msg.includes(code) ? msg : `${msg} (${code})`
+  }
+  return e instanceof Error ? e.message.split('\n')[0]! : String(e)
+}
+
+function fatal(e: unknown): never {
+  try {
+    process.stderr.write(`keydesk: unexpected error: ${esc(describeUnexpected(e))}\n`)
+  } catch {
+    /* stderr gone too */
+  }
+  process.exit(EXIT.unavailable)
+}
+process.on('uncaughtException', fatal)
+process.on('unhandledRejection', fatal)
+
+/** Largest key accepted on stdin. */
+const MAX_STDIN_KEY = 4096
+
+/**
+ * Read the key from stdin: waits for a slow writer (no EAGAIN), stops after
+ * MAX_STDIN_KEY + 1 bytes and refuses "too long" (closing stdin, so a writer of
+ * 400 MB gets EPIPE instead of filling our memory).
+ */
+function readStdinKey(): Promise<string> {
+  return new Promise((res, rej) => {
+    const stdin = process.stdin
+    const chunks: Buffer[] = []
+    let size = 0
+    const done = (err: KeydeskError | null, value = '') => {
+      stdin.off('data', onData)
+      stdin.off('end', onEnd)
+      stdin.off('error', onError)
+      stdin.on('error', () => {}) // late errors after we stopped reading
+      if (err) {
+        stdin.destroy()
+        rej(err)
+      } else {
+        stdin.pause()
+        res(value)
+      }
+    }
+    const onData = (c: Buffer | string) => {
+      const b = typeof c === 'string' ? Buffer.from(c) : c
+      size += b.length
+      if (size > MAX_STDIN_KEY) return done(new KeydeskError('invalid_input', `The key on stdin is too long: at most ${MAX_STDIN_KEY} bytes.`, 'key'))
+      chunks.push(b)
+    }
+    const onEnd = () => done(null, Buffer.concat(chunks).toString('utf8'))
+    const onError = (e: NodeJS.ErrnoException) =>
+      done(new KeydeskError('invalid_input', `Cannot read the key from stdin: ${systemErrorDetail(e.code)}.`, 'key'))
+    stdin.on('data', onData)
+    stdin.on('end', onEnd)
+    stdin.on('error', onError)
+  })
 }
 
 const program = new Command()
@@ -42,7 +147,7 @@ program
   .option('--data-dir <dir>', 'key store directory (default: $KEYDESK_DATA_DIR, else the app user-data dir)')
   .option('--json', 'machine-readable output')
   .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(`keydesk: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see keydesk --help)\n`) })
+  .configureOutput({ outputError: (str, write) => write(`keydesk: ${esc(str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' '))} (see keydesk --help)\n`) })
 
 function globals(): { dataDir: string; json: boolean } {
   const o = program.opts<{ dataDir?: string; json?: boolean }>()
@@ -74,18 +179,19 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function printIssued(k: IssuedKey, asJson: boolean, verb: string, csv?: string): void {
+  secretWritten = true
   if (asJson) {
     json({ accessId: k.accessId, accessKey: k.accessKey, name: k.name, owner: k.owner, expiresAt: k.expiresAt })
     return
   }
   out(
     [
-      `${verb} key "${k.name}" for ${k.owner}.`,
-      `  Access ID:   ${k.accessId}`,
-      `  Access Key:  ${k.accessKey}`,
-      `  Scopes:      ${k.scopes.join(' ') || '(none)'}`,
-      `  Expires at:  ${k.expiresAt}`,
-      csv ? `  Credential CSV written to ${csv} (owner-only).` : '',
+      t`${verb} key "${k.name}" for ${k.owner}.`,
+      t`  Access ID:   ${k.accessId}`,
+      t`  Access Key:  ${k.accessKey}`,
+      t`  Scopes:      ${k.scopes.join(' ') || '(none)'}`,
+      t`  Expires at:  ${k.expiresAt}`,
+      csv ? t`  Credential CSV written to ${csv} (owner-only).` : '',
       'The access key is shown only once: store it now. A lost key can only be reset.',
     ]
       .filter(Boolean)
@@ -107,7 +213,9 @@ function listItem(k: KeyView) {
   }
 }
 
-function pad(s: string, n: number): string {
+/** Escaped (esc) and padded to n columns. */
+function pad(v: string, n: number): string {
+  const s = esc(v)
   return s.length >= n ? s : s + ' '.repeat(n - s.length)
 }
 
@@ -126,7 +234,7 @@ owner
     withStore((s, g) => {
       const v = s.addOwner(name, o.service ? 'service' : 'user')
       if (g.json) json(v)
-      else out(`Added ${v.kind === 'service' ? 'service account' : 'user'} "${v.name}".`)
+      else out(t`Added ${v.kind === 'service' ? 'service account' : 'user'} "${v.name}".`)
     }),
   )
 owner
@@ -137,7 +245,7 @@ owner
       const owners = s.listOwners()
       if (g.json) return json(owners)
       if (owners.length === 0) return out('No owners yet. Add one with: keydesk owner add NAME [--service]')
-      const w = Math.max(5, ...owners.map((o) => o.name.length))
+      const w = Math.max(5, ...owners.map((o) => esc(o.name).length))
       out(`${pad('OWNER', w)}  KIND     STATE     ACTIVE  EXPIRED  REVOKED`)
       for (const o of owners)
         out(
@@ -152,7 +260,7 @@ owner
     withStore((s, g) => {
       const v = s.disableOwner(name)
       if (g.json) json(v)
-      else out(`Disabled "${v.name}"; its ${v.keys.active} active keys no longer verify.`)
+      else out(t`Disabled "${v.name}"; its ${v.keys.active} active keys no longer verify.`)
     }),
   )
 owner
@@ -162,7 +270,7 @@ owner
     withStore((s, g) => {
       const v = s.enableOwner(name)
       if (g.json) json(v)
-      else out(`Enabled "${v.name}"; its ${v.keys.active} active keys verify again.`)
+      else out(t`Enabled "${v.name}"; its ${v.keys.active} active keys verify again.`)
     }),
   )
 
@@ -199,7 +307,7 @@ program
   .addOption(new Option('--sort <field>', 'sort order').choices(['created', 'name', 'accessId', 'owner', 'status', 'expires', 'lastUsed']).default('created'))
   .option('--limit <n>', 'at most n keys (default: all)')
   .action((o: { status: 'all'; owner?: string; scope?: string; search?: string; expiringWithin?: string; sort: 'created'; limit?: string }) =>
-    withStore((s, g) => {
+    withStore(async (s, g) => {
       let expiringWithinDays: number | undefined
       if (o.expiringWithin !== undefined) {
         const m = /^\s*(\d{1,4})\s*d?\s*$/.exec(o.expiringWithin)
@@ -214,7 +322,7 @@ program
       let offset = 0
       let first = true
       let total = 0
-      if (g.json) process.stdout.write('[')
+      if (g.json) raw('[')
       for (;;) {
         const pageSize = Math.min(1000, limit - offset)
         if (pageSize <= 0) break
@@ -222,15 +330,16 @@ program
         total = page.total
         for (const k of page.items) {
           if (g.json) {
-            process.stdout.write((first ? '' : ',') + JSON.stringify(listItem(k)))
+            raw((first ? '' : ',') + JSON.stringify(listItem(k)))
           } else {
             if (first) out(`${pad('NAME', 28)}  ${pad('ACCESS ID', 21)}  ${pad('OWNER', 16)}  ${pad('STATUS', 8)}  EXPIRES`)
-            out(`${pad(k.name, 28)}  ${k.accessId}  ${pad(k.owner, 16)}  ${pad(statusWord(k), 8)}  ${k.expiresAt}`)
+            out(`${pad(k.name, 28)}  ${esc(k.accessId)}  ${pad(k.owner, 16)}  ${pad(statusWord(k), 8)}  ${esc(k.expiresAt)}`)
           }
           first = false
         }
         offset += page.items.length
         if (page.items.length < pageSize) break
+        await tick() // a reader that went away (EPIPE) is noticed here, not after a million rows
       }
       if (g.json) out(']')
       else if (first) out('No keys match.')
@@ -248,19 +357,19 @@ program
       if (g.json) return json(k)
       out(
         [
-          `Name:         ${k.name}`,
-          `Access ID:    ${k.accessId}`,
-          `Owner:        ${k.owner} (${k.ownerKind}${k.ownerDisabled ? ', disabled' : ''})`,
-          `Status:       ${k.status}${k.revokedReason ? ` (${k.revokedReason})` : ''}`,
-          `Scopes:       ${k.scopes.join(' ') || '(none)'}`,
-          `Description:  ${k.description || '(none)'}`,
-          `Key hint:     ${k.hint}…`,
-          `Created at:   ${k.createdAt}`,
-          `Expires at:   ${k.expiresAt}`,
-          `Last reset:   ${k.resetAt ?? 'never'}`,
-          `Last used:    ${k.lastUsedAt ?? 'never'}`,
-          k.graceUntil ? `Old key valid until ${k.graceUntil} (grace period)` : '',
-          k.revokedAt ? `Revoked at:   ${k.revokedAt}` : '',
+          t`Name:         ${k.name}`,
+          t`Access ID:    ${k.accessId}`,
+          t`Owner:        ${k.owner} (${k.ownerKind}${k.ownerDisabled ? ', disabled' : ''})`,
+          t`Status:       ${k.status}${k.revokedReason ? ` (${k.revokedReason})` : ''}`,
+          t`Scopes:       ${k.scopes.join(' ') || '(none)'}`,
+          t`Description:  ${k.description || '(none)'}`,
+          t`Key hint:     ${k.hint}…`,
+          t`Created at:   ${k.createdAt}`,
+          t`Expires at:   ${k.expiresAt}`,
+          t`Last reset:   ${k.resetAt ?? 'never'}`,
+          t`Last used:    ${k.lastUsedAt ?? 'never'}`,
+          k.graceUntil ? t`Old key valid until ${k.graceUntil} (grace period)` : '',
+          k.revokedAt ? t`Revoked at:   ${k.revokedAt}` : '',
           k.tampered ? 'WARNING: this key was edited outside KeyDesk (MAC mismatch); it will not verify.' : '',
         ]
           .filter(Boolean)
@@ -295,11 +404,11 @@ program
         if (!o.owner) throw new KeydeskError('invalid_input', 'Name the keys to revoke, or give --owner NAME to revoke all keys of an owner.', 'keys')
         const r = s.revokeOwnerKeys(o.owner, o.reason)
         if (g.json) return json(r)
-        return out(`Revoked ${r.revoked} keys of "${r.owner}".`)
+        return out(t`Revoked ${r.revoked} keys of "${r.owner}".`)
       }
       const revoked = s.revoke(refs, o.reason, o.owner)
       if (g.json) return json(revoked.map(listItem))
-      for (const k of revoked) out(`Revoked ${k.accessId} ("${k.name}", ${k.owner}).`)
+      for (const k of revoked) out(t`Revoked ${k.accessId} ("${k.name}", ${k.owner}).`)
     }),
   )
 
@@ -309,24 +418,25 @@ program
   .option('--access-id <id>', 'access ID (with --access-key)')
   .option('--access-key <key>', 'access key (with --access-id)')
   .option('--key <key>', 'access key alone')
-  .action((o: { accessId?: string; accessKey?: string; key?: string }) =>
-    withStore((s, g) => {
-      if (o.key !== undefined && (o.accessKey !== undefined || o.accessId !== undefined))
-        throw new KeydeskError('invalid_input', 'Give either --key, or --access-id with --access-key.', 'key')
-      if ((o.accessId === undefined) !== (o.accessKey === undefined))
-        throw new KeydeskError('invalid_input', '--access-id and --access-key go together.', o.accessId === undefined ? 'accessId' : 'accessKey')
-      let key = o.key ?? o.accessKey
-      if (key === undefined) {
-        if (process.stdin.isTTY) throw new KeydeskError('invalid_input', 'Give --key KEY, or pipe the key on stdin.', 'key')
-        key = readFileSync(0, 'utf8').slice(0, 4096).trim()
-      }
-      const r = s.verify({ accessKey: key, accessId: o.accessId })
+  .action(async (o: { accessId?: string; accessKey?: string; key?: string }) => {
+    if (o.key !== undefined && (o.accessKey !== undefined || o.accessId !== undefined))
+      throw new KeydeskError('invalid_input', 'Give either --key, or --access-id with --access-key.', 'key')
+    if ((o.accessId === undefined) !== (o.accessKey === undefined))
+      throw new KeydeskError('invalid_input', '--access-id and --access-key go together.', o.accessId === undefined ? 'accessId' : 'accessKey')
+    let key = o.key ?? o.accessKey
+    if (key === undefined) {
+      if (process.stdin.isTTY) throw new KeydeskError('invalid_input', 'Give --key KEY, or pipe the key on stdin.', 'key')
+      key = (await readStdinKey()).trim()
+    }
+    const accessKey = key
+    return withStore((s, g) => {
+      const r = s.verify({ accessKey, accessId: o.accessId })
       if (g.json) json(r)
-      else if (r.valid) out(`valid: ${r.accessId} owner=${r.owner} scopes=${r.scopes.join(' ') || '(none)'}`)
-      else out(`invalid: ${r.reason}`)
+      else if (r.valid) out(t`valid: ${r.accessId} owner=${r.owner} scopes=${r.scopes.join(' ') || '(none)'}`)
+      else out(t`invalid: ${r.reason}`)
       if (!r.valid) throw new Exit(EXIT.failed)
-    }, READ),
-  )
+    }, READ)
+  })
 
 program
   .command('export')
@@ -336,7 +446,7 @@ program
     withStore((s, g) => {
       const r = s.exportInventory(o.csv)
       if (g.json) json(r)
-      else out(`Wrote ${r.rows} keys to ${r.path}.`)
+      else out(t`Wrote ${r.rows} keys to ${r.path}.`)
     }, READ),
   )
 
@@ -355,7 +465,7 @@ program
       }
       const issued = s.importCsv(text, o.out)
       if (g.json) json({ issued: issued.length, out: o.out, accessIds: issued.map((k) => k.accessId) })
-      else out(`Issued ${issued.length} keys; credentials written to ${o.out} (owner-only). Keep it safe and delete it once distributed.`)
+      else out(t`Issued ${issued.length} keys; credentials written to ${o.out} (owner-only). Keep it safe and delete it once distributed.`)
     }),
   )
 
@@ -373,7 +483,7 @@ const POLICY_NAMES: Record<string, keyof Policy> = {
 
 function printPolicy(p: Policy, asJson: boolean): void {
   if (asJson) return json(p)
-  for (const [name, field] of Object.entries(POLICY_NAMES)) out(`${pad(name, 20)} ${String(p[field])}`) // arrays print as 30,7,1
+  for (const [name, field] of Object.entries(POLICY_NAMES)) out(`${pad(name, 20)} ${esc(String(p[field]))}`) // arrays print as 30,7,1
 }
 
 const policy = program.command('policy').description('show or change the key policy')
@@ -418,7 +528,7 @@ program
     withStore(async (s, g) => {
       const r = await s.backup(file)
       if (g.json) json(r)
-      else out(`Backed up to ${r.path}. The backup is useless without this machine's keychain entry.`)
+      else out(t`Backed up to ${r.path}. The backup is useless without this machine's keychain entry.`)
     }),
   )
 
@@ -434,7 +544,7 @@ program
         const r = s.verifyAudit()
         if (g.json) json(r)
         else if (r.ok) out(`Audit log intact: ${r.checked} entries verified.`)
-        else out(`Audit log BROKEN at entry ${r.brokenAt}: ${r.problem} (${r.checked} entries verified before it).`)
+        else out(t`Audit log BROKEN at entry ${r.brokenAt}: ${r.problem} (${r.checked} entries verified before it).`)
         if (!r.ok) throw new Exit(EXIT.failed)
         return
       }
@@ -442,7 +552,7 @@ program
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new KeydeskError('invalid_input', '--limit must be a whole number from 1 to 1000.', 'limit')
       const entries = s.listAudit({ action: o.action, limit })
       if (g.json) return json(entries)
-      for (const e of entries) out(`${e.at}  ${pad(e.actor, 10)}  ${pad(e.action, 18)}  ${e.target}  ${JSON.stringify(e.detail)}`)
+      for (const e of entries) out(`${esc(e.at)}  ${pad(e.actor, 10)}  ${pad(e.action, 18)}  ${esc(e.target)}  ${esc(JSON.stringify(e.detail))}`)
     }, READ),
   )
 
@@ -483,13 +593,34 @@ addServeCommand(program)
 
 // ── run ─────────────────────────────────────────────────────────────────
 
-async function main(argv = process.argv): Promise<number> {
+/**
+ * Name a full disk in a store error: SQLite says SQLITE_FULL or only "disk I/O
+ * error" (a WAL that cannot grow); when the data dir's filesystem has no room left,
+ * say so instead of leaving the user to guess.
+ */
+function withDiskFull(message: string, storeError: boolean): string {
+  if (/disk is full/.test(message)) return message
+  if (/\((SQLITE_FULL|ENOSPC)\)/.test(message)) return message.replace(/\((SQLITE_FULL|ENOSPC)\)/, '(the disk is full, $1; free some space)')
+  if (/\b(SQLITE_FULL|ENOSPC)\b|database or disk is full/.test(message)) return `${message.replace(/\.$/, '')}: the disk is full (ENOSPC); free some space.`
+  if (!storeError) return message
+  try {
+    const dir = program.opts<{ dataDir?: string }>().dataDir
+    const st = statfsSync(resolveDataDir(dir))
+    if (st.bavail * st.bsize < 256 * 1024) return `${message.replace(/\.$/, '')}: the disk holding the key store is full (ENOSPC); free some space.`
+  } catch {
+    /* the data dir may not exist: nothing to add */
+  }
+  return message
+}
+
+async function run(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv)
     return EXIT.ok
   } catch (e) {
+    if (e instanceof StdoutClosed) return EXIT.ok // the reader stopped reading: end quietly
     if (e instanceof Exit) {
-      if (e.message) process.stderr.write(`keydesk: ${e.message}\n`)
+      if (e.message) process.stderr.write(`keydesk: ${esc(e.message)}\n`)
       return e.code
     }
     if (e instanceof CommanderError) {
@@ -497,13 +628,24 @@ async function main(argv = process.argv): Promise<number> {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage
     }
     if (e instanceof KeydeskError) {
-      process.stderr.write(`keydesk: ${e.message}\n`)
+      process.stderr.write(`keydesk: ${esc(withDiskFull(e.message, e.kind === 'store_unavailable'))}\n`)
       return exitCodeFor(e)
     }
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e)
-    process.stderr.write(`keydesk: unexpected error: ${msg}\n`)
+    process.stderr.write(`keydesk: unexpected error: ${esc(withDiskFull(describeUnexpected(e), true))}\n`)
     return EXIT.unavailable
   }
+}
+
+async function main(argv = process.argv): Promise<number> {
+  const code = await run(argv)
+  await tick() // a write that failed with EPIPE reports it on a later turn
+  if (stdoutClosed && secretWritten) {
+    process.stderr.write(
+      'keydesk: standard output was closed before the access key could be read; the key is issued, but its secret may be lost: reset the key to get a new one (or revoke it).\n',
+    )
+    return EXIT.unavailable
+  }
+  return code
 }
 
 main().then((code) => {

@@ -196,8 +196,7 @@ export class KeyStore {
   async openChecks(): Promise<void> {
     // The version-1 fingerprint (MAC key only) recognises a store from before schema 3.
     upgradeMacs(this.ctx, this.policy, this.storeId, (id) => this.ctx.crypto.fingerprint(id))
-    const head = this.integrity.openCheck()
-    await this.anchor.check(this.ctx, head)
+    await this.anchor.check(this.ctx, () => this.integrity.openCheck())
     this.ctx.onCommit = (h) => this.anchor.advance(h)
   }
 

@@ -36,7 +36,8 @@ export function electronPorts(getWindow: () => BrowserWindow | null): ElectronPo
         title,
         defaultPath: join(app.getPath('downloads'), defaultName),
         filters: [{ name: 'CSV', extensions: ['csv'] }],
-        properties: ['createDirectory', 'showOverwriteConfirmation'],
+        // No overwrite prompt: an existing path is always refused (a credential file never replaces anything).
+        properties: ['createDirectory'],
       }
       const w = parent()
       const r = w ? await dialog.showSaveDialog(w, opts) : await dialog.showSaveDialog(opts)

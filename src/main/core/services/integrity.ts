@@ -79,8 +79,12 @@ export class AnchorKeeper {
    * crash between commit and anchor update) is accepted if its log contains the
    * anchored entry unchanged, and re-anchored.
    */
-  async check(ctx: ServiceContext, head: PinnedHead): Promise<void> {
+  async check(ctx: ServiceContext, readHead: () => PinnedHead): Promise<void> {
+    // The anchor first, then the store: an anchor is only ever written after its commit,
+    // so a store read after it can be ahead of it (another process just wrote) but never
+    // behind it unless it was rolled back.
     const raw = await this.keychain.get(anchorAccount(this.storeId))
+    const head = readHead()
     if (raw === null) {
       // First open since the anchor existed (a new or upgraded store): anchor it now.
       await this.keychain.set(anchorAccount(this.storeId), encodeAnchor(head))

@@ -3,11 +3,13 @@
  * memory between generation and the return of create/reset; only its HMAC and a
  * hint reach the store, and it is returned only after its row is committed.
  *
- * Credential CSVs: the target is checked and the whole file staged (every byte
- * written, fsynced, size checked) before the commit; after the commit it is linked
- * into place. If that last step fails, the keys just issued are revoked (a reset is
- * undone: the new secret is retired and the old one keeps working) and the error
- * says so, so no key is ever live without its secret having been delivered.
+ * Credential CSVs: the target is checked before anything else, the whole file is
+ * staged (0600, every byte written, fsynced, size checked) and linked into place
+ * inside the write transaction, just before its commit; if the commit then fails,
+ * the placed file is withdrawn. So there is no delivery step after the commit that
+ * could fail: a committed key's secret is always in its CSV, never only in a
+ * temporary file, and a failed delivery leaves the store (and, for a reset, the old
+ * secret) exactly as it was.
  */
 import { KeydeskError, invalid } from '../errors'
 import { DAY_MS, iso, parseDuration, parseInstant } from '../duration'
@@ -57,7 +59,13 @@ function withRow<T>(label: ((i: number) => string) | undefined, i: number, fn: (
 }
 
 const scopesOf = (k: KeyRecord): string[] => (k.scopes ? k.scopes.split(' ') : [])
-const codeOf = (e: unknown): string => (e instanceof KeydeskError ? e.message : ((e as { code?: string }).code ?? 'error'))
+
+/** A transaction that placed its credential CSV did not commit: take the file back (a staged one is removed). */
+function withdraw(staged: PendingFile | undefined): void {
+  if (!staged) return
+  staged.abort()
+  staged.withdraw()
+}
 
 export class KeyService {
   constructor(
@@ -146,40 +154,27 @@ export class KeyService {
             out.push({ accessId, accessKey, name, owner: owner.name, scopes: scopesList[i]!, expiresAt: iso(expiresAt)! })
           }),
         )
-        if (credentialCsv !== undefined) {
-          staged = stagePrivateFile(credentialCsv, credentialCsvText(out))
-          this.ctx.audit.append('credentials.export', staged.path, { keys: out.length })
-        }
+        if (credentialCsv !== undefined) staged = this.deliver(credentialCsv, out)
         return out
       })
     } catch (e) {
-      staged?.abort()
+      withdraw(staged)
       throw e
     }
-    if (staged) this.deliverOrRevoke(staged, issued)
     return issued
   }
 
-  /** The credential CSV reaches its path, or the keys it carries are revoked. */
-  private deliverOrRevoke(staged: PendingFile, issued: readonly IssuedKey[]): void {
+  /** Only inside a write, as its last step: stage and place the credential CSV, and audit it. */
+  private deliver(target: string, keys: readonly IssuedKey[]): PendingFile {
+    const staged = stagePrivateFile(target, credentialCsvText(keys))
     try {
-      staged.commit()
+      this.ctx.audit.append('credentials.export', staged.path, { keys: keys.length })
+      staged.commit() // throws DeliveryError: the transaction rolls back, nothing was issued
     } catch (e) {
-      const why = codeOf(e)
-      this.ctx.write(() => {
-        const at = this.ctx.now()
-        const auditId = this.ctx.audit.append('credentials.failed', staged.path, { keys: issued.length, revoked: issued.length })
-        for (const k of issued) {
-          const rec = this.ctx.storage.keyByAccessId(k.accessId)!
-          this.markRevoked(rec, at, 'credential CSV could not be written', auditId)
-        }
-      })
-      throw new KeydeskError(
-        'store_unavailable',
-        `The credential CSV could not be written to ${staged.path} (${why}); the ${issued.length === 1 ? 'new key was' : `${issued.length} new keys were`} revoked, so no key is live without its secret. Nothing else changed.`,
-        'csv',
-      )
+      staged.abort()
+      throw e
     }
+    return staged
   }
 
   importCsv(csvText: string, credentialCsv?: string): IssuedKey[] {
@@ -202,7 +197,6 @@ export class KeyService {
     if (opts.previous !== undefined && opts.previous !== 'keep' && opts.previous !== 'end') throw invalid('previous', 'Previous secret: choose "keep" or "end".')
     if (credentialCsv !== undefined) checkTarget(credentialCsv, 'csv')
     let staged: PendingFile | undefined
-    let before: KeyRecord | undefined
     let issued: IssuedKey
     try {
       issued = this.ctx.write(() => {
@@ -213,7 +207,6 @@ export class KeyService {
         if (r.status === 'revoked') throw new KeydeskError('conflict', `Key ${r.accessId} is revoked; a revoked key cannot be reset.`, 'key')
         const now = this.ctx.now()
         if (r.expiresAt <= now) throw new KeydeskError('conflict', `Key ${r.accessId} has expired; create a new key instead.`, 'key')
-        before = r
         const live1 = r.prevHash !== null && r.prevValidUntil !== null && r.prevValidUntil > now
         const live2 = r.prev2Hash !== null && r.prev2ValidUntil !== null && r.prev2ValidUntil > now
         if ((live1 || live2) && opts.previous === undefined)
@@ -256,53 +249,14 @@ export class KeyService {
           'reset it',
         )
         const out: IssuedKey = { accessId: r.accessId, accessKey, name: r.name, owner: r.owner.name, scopes: scopesOf(r), expiresAt: iso(r.expiresAt)! }
-        if (credentialCsv !== undefined) {
-          staged = stagePrivateFile(credentialCsv, credentialCsvText([out]))
-          this.ctx.audit.append('credentials.export', staged.path, { keys: 1 })
-        }
+        if (credentialCsv !== undefined) staged = this.deliver(credentialCsv, [out])
         return out
       })
     } catch (e) {
-      staged?.abort()
+      withdraw(staged)
       throw e
     }
-    if (staged) {
-      try {
-        staged.commit()
-      } catch (e) {
-        this.undoReset(before!, issued, staged.path)
-        throw new KeydeskError(
-          'store_unavailable',
-          `The credential CSV could not be written to ${staged.path} (${codeOf(e)}); the reset was undone: the new secret is retired and the old one keeps working.`,
-          'csv',
-        )
-      }
-    }
     return issued
-  }
-
-  /** A reset whose secret could not be delivered: the row goes back to its secrets before it, the new secret is retired. */
-  private undoReset(before: KeyRecord, issued: IssuedKey, path: string): void {
-    this.ctx.write(() => {
-      const now = this.ctx.now()
-      const cur = this.ctx.storage.keyByAccessId(issued.accessId)!
-      const auditId = this.ctx.audit.append('key.reset_undone', before.accessId, { name: before.name, owner: before.owner.name, reason: 'credential CSV could not be written', path })
-      const resetId = this.ctx.storage.lastAuditIdOf('key.reset')
-      // The tombstones that reset wrote for the secrets it retired go; the new secret gets one.
-      for (const h of [before.hash, before.prevHash, before.prev2Hash]) {
-        if (!h) continue
-        for (const t of this.ctx.storage.retiredByHash(h)) if (t.auditId === resetId) this.ctx.storage.deleteRetiredRow(t.hash, t.at)
-      }
-      this.ctx.storage.insertRetired({ hash: cur.hash, accessId: cur.accessId, at: now, auditId, mac: this.ctx.crypto.mac(retiredMacData({ hash: cur.hash, accessId: cur.accessId, at: now, auditId })) })
-      this.ctx.rewriteKey(
-        { ...cur, currentRetiredAt: null },
-        {
-          hash: before.hash, hint: before.hint, resetAt: before.resetAt, prevHash: before.prevHash, prevValidUntil: before.prevValidUntil,
-          prevLastUsedAt: before.prevLastUsedAt, prev2Hash: before.prev2Hash, prev2ValidUntil: before.prev2ValidUntil, prev2LastUsedAt: before.prev2LastUsedAt,
-        },
-        'undo its reset',
-      )
-    })
   }
 
   /** Only inside a write: the row, and a tombstone for its access ID that no copied-back row can undo. */
