@@ -52,11 +52,12 @@ const handoffId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a handoff ID')
 const days = (min: number, max: number) => z.number().int().min(min).max(max)
 
 export const keyQuerySchema = z.strictObject({
-  status: z.enum(['all', 'active', 'expired', 'revoked']).optional(),
+  status: z.enum(['all', 'active', 'disabled', 'expired', 'revoked']).optional(),
   owner: text(128).optional(),
   scope: text(64).optional(),
   search: text(200).optional(),
   expiringWithinDays: days(0, 3650).optional(),
+  unusedForDays: days(0, 3650).optional(),
   sort: z.enum(['created', 'name', 'accessId', 'owner', 'status', 'expires', 'lastUsed']).optional(),
   order: z.enum(['asc', 'desc']).optional(),
   offset: z.number().int().min(0).max(100_000_000).optional(),
@@ -69,6 +70,8 @@ const policyChanges = z.strictObject({
   defaultExpiryDays: days(1, 3650).optional(),
   allowCreation: z.boolean().optional(),
   retentionDays: days(0, 36500).optional(),
+  reminderDays: z.array(days(1, 365)).min(1).max(5).optional(),
+  staleAfterDays: days(0, 3650).optional(),
 })
 
 const empty = z.strictObject({})

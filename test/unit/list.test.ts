@@ -143,7 +143,7 @@ describe('search', () => {
 })
 
 describe('sorting and paging', () => {
-  const rank = (k: KeyView) => ({ active: 0, expired: 1, revoked: 2 })[k.status]
+  const rank = (k: KeyView): number => ({ active: 0, disabled: 1, expired: 1, revoked: 2 })[k.status]
   const keyOf: Record<SortField, (k: KeyView) => string | number> = {
     created: (k) => Date.parse(k.createdAt),
     name: (k) => k.name,

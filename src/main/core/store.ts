@@ -26,6 +26,7 @@ import {
   type AuditEntry,
   type CreateInput,
   type IssuedKey,
+  type KeyMatch,
   type KeyPage,
   type KeyQuery,
   type KeyView,
@@ -33,6 +34,7 @@ import {
   type OwnerView,
   type Policy,
   type PolicyPreview,
+  type ReminderDue,
   type StoreHealth,
   type VerifyResult,
 } from './types'
@@ -164,7 +166,11 @@ function ownerMacData(r: { name: string; kind: string; disabled_at: number | nul
 }
 
 function policyMacData(p: Policy): string {
-  return JSON.stringify(['policy/1', p.maxKeyAgeDays, p.maxKeysPerOwner, p.defaultExpiryDays, p.allowCreation, p.retentionDays])
+  // core-shim: a policy written before reminderDays/staleAfterDays keeps its version-1 MAC.
+  const q = p as Partial<Policy>
+  if (q.reminderDays === undefined && q.staleAfterDays === undefined)
+    return JSON.stringify(['policy/1', p.maxKeyAgeDays, p.maxKeysPerOwner, p.defaultExpiryDays, p.allowCreation, p.retentionDays])
+  return JSON.stringify(['policy/2', p.maxKeyAgeDays, p.maxKeysPerOwner, p.defaultExpiryDays, p.allowCreation, p.retentionDays, q.reminderDays ?? null, q.staleAfterDays ?? null])
 }
 
 /** Open (and on first use initialise) the store in dataDir, with its keychain entry. */
@@ -363,7 +369,19 @@ export class KeyStore {
     )
   }
 
+  /** core-shim: last use (or creation) before this counts as stale; null when the policy turns it off. Cached per clock reading. */
+  private staleCutoff(now: number): number | null {
+    if (this.staleCache?.now !== now) {
+      const days = this.getPolicy().staleAfterDays
+      this.staleCache = { now, cutoff: days > 0 ? now - days * DAY_MS : null }
+    }
+    return this.staleCache.cutoff
+  }
+
+  private staleCache?: { now: number; cutoff: number | null }
+
   private toView(r: KeyRow, now = this.now()): KeyView {
+    const cutoff = this.staleCutoff(now)
     return {
       accessId: r.access_id,
       name: r.name,
@@ -381,6 +399,9 @@ export class KeyStore {
       revokedReason: r.revoked_reason,
       lastUsedAt: iso(r.last_used_at),
       graceUntil: r.status === 'active' && r.prev_hash && r.prev_valid_until && r.prev_valid_until > now ? iso(r.prev_valid_until) : null,
+      previousSecrets: [],
+      disabledAt: null,
+      stale: cutoff !== null && r.status === 'active' && r.expires_at > now && (r.last_used_at ?? r.created_at) <= cutoff,
       tampered: this.keyTampered(r),
     }
   }
@@ -694,7 +715,8 @@ export class KeyStore {
     if (status === 'active') where.push(`k.status = 'active' AND k.expires_at > @now`)
     else if (status === 'expired') where.push(`k.status = 'active' AND k.expires_at <= @now`)
     else if (status === 'revoked') where.push(`k.status = 'revoked'`)
-    else if (status !== 'all') throw invalid('status', 'Status must be one of all, active, expired, revoked.')
+    else if (status === 'disabled') where.push('0') // core-shim: no per-key disable yet
+    else if (status !== 'all') throw invalid('status', 'Status must be one of all, active, disabled, expired, revoked.')
     if (q.owner !== undefined && q.owner.trim() !== '') {
       const o = this.ownerRow(normalizeName(q.owner, 'owner', 'Owner'))
       if (!o) throw new KeydeskError('not_found', `Owner "${q.owner.trim()}" does not exist.`, 'owner')
@@ -711,6 +733,12 @@ export class KeyStore {
       if (!Number.isInteger(d) || d < 0 || d > 3650) throw invalid('expiringWithin', 'Expiring-within must be a whole number of days between 0 and 3650.')
       where.push(`k.status = 'active' AND k.expires_at > @now AND k.expires_at <= @until`)
       params.until = now + d * DAY_MS
+    }
+    if (q.unusedForDays !== undefined) {
+      const d = q.unusedForDays
+      if (!Number.isInteger(d) || d < 0 || d > 3650) throw invalid('unusedFor', 'Unused-for must be a whole number of days between 0 and 3650.')
+      where.push(`k.status = 'active' AND k.expires_at > @now AND coalesce(k.last_used_at, k.created_at) <= @unusedBefore`)
+      params.unusedBefore = now - d * DAY_MS
     }
     let ftsJoin = ''
     const search = q.search?.normalize('NFC').trim() ?? ''
@@ -947,6 +975,75 @@ export class KeyStore {
     }
   }
 
+  // ─────────────────── leak lookup, streaming, reminders (core-shim) ───────────────────
+
+  /** A presented secret looked up by its HMAC (current or previous secret). Never returns the secret; records no use. */
+  findByKey(accessKey: string): KeyMatch | null {
+    const key = typeof accessKey === 'string' ? accessKey.trim() : ''
+    if (!isWellFormedAccessKey(key)) return null
+    const hash = this.crypto.hashKey(key)
+    const now = this.now()
+    let previous = false
+    let r = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} WHERE k.hash = ?`).get(hash) as KeyRow | undefined
+    if (!r) {
+      r = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} WHERE k.prev_hash = ?`).get(hash) as KeyRow | undefined
+      previous = true
+    }
+    if (!r) return null
+    const v = this.toView(r, now)
+    const live =
+      !v.tampered && r.status === 'active' && r.expires_at > now && r.owner_disabled_at === null &&
+      (!previous || (r.prev_valid_until !== null && r.prev_valid_until > now))
+    return { accessId: v.accessId, name: v.name, owner: v.owner, status: v.status, hint: v.hint, previous, live }
+  }
+
+  /** Every key, oldest first, streaming in pages (for reports). */
+  *iterateKeys(): IterableIterator<KeyView> {
+    const page = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} WHERE k.id > ? ORDER BY k.id LIMIT 1000`)
+    let after = 0
+    for (;;) {
+      const now = this.now()
+      const rows = page.all(after) as KeyRow[]
+      for (const r of rows) yield this.toView(r, now)
+      if (rows.length < 1000) return
+      after = rows[rows.length - 1]!.id
+    }
+  }
+
+  /** Active keys whose time to expiry crossed a reminder threshold not yet reminded of (only the smallest crossed one per key). */
+  dueReminders(now: number = this.now()): ReminderDue[] {
+    const thresholds = [...this.getPolicy().reminderDays].sort((a, b) => a - b)
+    const widest = thresholds[thresholds.length - 1]!
+    const rows = this.db
+      .prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} WHERE k.status = 'active' AND k.expires_at > @now AND k.expires_at <= @until ORDER BY k.expires_at, k.id`)
+      .all({ now, until: now + widest * DAY_MS }) as KeyRow[]
+    const sent = this.db.prepare('SELECT 1 FROM reminders WHERE key_id = ? AND threshold_days = ? AND expires_at = ?')
+    const out: ReminderDue[] = []
+    for (const r of rows) {
+      if (r.owner_disabled_at !== null || this.keyTampered(r)) continue
+      const threshold = thresholds.find((t) => r.expires_at - now <= t * DAY_MS)
+      if (threshold === undefined || sent.get(r.id, threshold, r.expires_at)) continue
+      out.push({ accessId: r.access_id, name: r.name, owner: r.owner, expiresAt: iso(r.expires_at)!, thresholdDays: threshold })
+    }
+    return out
+  }
+
+  /** Record reminders as sent (not an admin action: not audited). */
+  markReminded(items: readonly ReminderDue[]): void {
+    if (items.length === 0) return
+    const now = this.now()
+    this.db
+      .transaction(() => {
+        const find = this.db.prepare('SELECT id FROM keys WHERE access_id = ?').pluck()
+        const ins = this.db.prepare('INSERT OR IGNORE INTO reminders (key_id, threshold_days, expires_at, reminded_at) VALUES (?, ?, ?, ?)')
+        for (const it of items) {
+          const id = find.get(it.accessId) as number | undefined
+          if (id !== undefined) ins.run(id, it.thresholdDays, Date.parse(it.expiresAt), now)
+        }
+      })
+      .immediate()
+  }
+
   // ───────────────────────────── policy ─────────────────────────────
 
   getPolicy(): Policy {
@@ -961,7 +1058,7 @@ export class KeyStore {
     }
     if (p === null || typeof p !== 'object' || !this.crypto.macOk(policyMacData(p), Buffer.from(mac, 'hex')))
       throw new KeydeskError('tampered', 'The policy in the key store was edited outside KeyDesk (its MAC does not match); refusing to use it.')
-    return p
+    return { ...p, reminderDays: p.reminderDays ?? DEFAULT_POLICY.reminderDays, staleAfterDays: p.staleAfterDays ?? DEFAULT_POLICY.staleAfterDays }
   }
 
   setPolicy(changes: Partial<Policy>): Policy {
@@ -970,7 +1067,7 @@ export class KeyStore {
       const next = validatePolicy({ ...before, ...changes })
       writePolicy(this.db, this.crypto, next)
       const changed = Object.fromEntries(
-        (Object.keys(next) as (keyof Policy)[]).filter((k) => next[k] !== before[k]).map((k) => [k, { from: before[k], to: next[k] }]),
+        (Object.keys(next) as (keyof Policy)[]).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(before[k])).map((k) => [k, { from: before[k], to: next[k] }]),
       )
       this.audit('policy.set', 'policy', changed)
       return next
@@ -1049,8 +1146,9 @@ export class KeyStore {
 
   /** Inventory CSV: every key, no secrets, no hashes. Written in pages. */
   exportInventory(target: string): { path: string; rows: number } {
-    const it = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} ORDER BY k.id`).iterate() as IterableIterator<KeyRow>
     const now = this.now()
+    this.staleCutoff(now) // read the policy before the iterator holds the connection
+    const it = this.db.prepare(`SELECT ${KEY_COLUMNS} FROM ${KEY_FROM} ORDER BY k.id`).iterate() as IterableIterator<KeyRow>
     const parts: string[] = [toCsv(INVENTORY_FIELDS, [])]
     let rows = 0
     let batch: unknown[][] = []
@@ -1148,11 +1246,22 @@ export function validatePolicy(p: Policy): Policy {
     defaultExpiryDays: int(p.defaultExpiryDays, 'default-expiry-days', 1, 3650),
     allowCreation: p.allowCreation,
     retentionDays: int(p.retentionDays, 'retention-days', 0, 36500),
+    reminderDays: validReminderDays(p.reminderDays),
+    staleAfterDays: int(p.staleAfterDays, 'stale-after-days', 0, 3650),
   }
   if (typeof out.allowCreation !== 'boolean') throw invalid('allow-creation', 'allow-creation must be true or false.')
   if (out.defaultExpiryDays > out.maxKeyAgeDays)
     throw invalid('default-expiry-days', `default-expiry-days (${out.defaultExpiryDays}) cannot exceed max-key-age-days (${out.maxKeyAgeDays}).`)
   return out
+}
+
+/** core-shim: 1–5 distinct whole numbers of days, 1–365, kept in descending order. */
+function validReminderDays(v: unknown): number[] {
+  const msg = 'reminder-days must be 1 to 5 distinct whole numbers of days from 1 to 365, e.g. 30,7,1.'
+  if (!Array.isArray(v) || v.length < 1 || v.length > 5) throw invalid('reminder-days', msg)
+  for (const d of v) if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 365) throw invalid('reminder-days', msg)
+  if (new Set(v).size !== v.length) throw invalid('reminder-days', msg)
+  return [...(v as number[])].sort((a, b) => b - a)
 }
 
 function withRow<T>(label: ((i: number) => string) | undefined, i: number, fn: () => T): T {

@@ -2,7 +2,7 @@ import type { KeyView } from '../../../shared/domain'
 import { formatDate, formatDateTime, isExpiringSoon, relativeTime } from '../lib/format'
 import { IconClock, IconWarning } from './icons'
 
-const LABEL = { active: 'Active', expired: 'Expired', revoked: 'Revoked' } as const
+const LABEL = { active: 'Active', disabled: 'Disabled', expired: 'Expired', revoked: 'Revoked' } as const
 
 /** Status in words and colour (the colour is never the only signal). */
 export function StatusBadge({ k }: { k: Pick<KeyView, 'status' | 'tampered' | 'ownerDisabled'> }) {

@@ -14,7 +14,7 @@ import { storeDown } from '../store/health'
 import { StoreDown } from '../components/StoreDown'
 
 type NumField = 'maxKeyAgeDays' | 'maxKeysPerOwner' | 'defaultExpiryDays' | 'retentionDays'
-type Draft = Record<NumField, string> & { allowCreation: boolean }
+type Draft = Record<NumField, string> & { allowCreation: boolean } & Pick<Policy, 'reminderDays' | 'staleAfterDays'>
 
 const LIMITS: Record<NumField, [number, number]> = {
   maxKeyAgeDays: [1, 3650],
@@ -38,6 +38,8 @@ function toDraft(p: Policy): Draft {
     defaultExpiryDays: String(p.defaultExpiryDays),
     retentionDays: String(p.retentionDays),
     allowCreation: p.allowCreation,
+    reminderDays: p.reminderDays,
+    staleAfterDays: p.staleAfterDays,
   }
 }
 
@@ -57,6 +59,8 @@ function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; va
     defaultExpiryDays: num('defaultExpiryDays', 'Default expiry'),
     retentionDays: num('retentionDays', 'Retention'),
     allowCreation: d.allowCreation,
+    reminderDays: d.reminderDays,
+    staleAfterDays: d.staleAfterDays,
   }
   if (!errors.defaultExpiryDays && !errors.maxKeyAgeDays && values.defaultExpiryDays > values.maxKeyAgeDays)
     errors.defaultExpiryDays = `Default expiry (${values.defaultExpiryDays} days) cannot be longer than the maximum key age (${values.maxKeyAgeDays} days).`
