@@ -17,6 +17,7 @@ import {
   type Policy,
 } from '../main/core/index'
 import { addServeCommand } from './serve'
+import { addAttentionCommands, parseDays } from './commands-attention'
 import { EXIT, exitCodeFor } from './exit'
 
 /** Thrown inside commands to end with a given exit code and an optional one-line message. */
@@ -93,6 +94,7 @@ function listItem(k: KeyView) {
     expiresAt: k.expiresAt,
     lastUsedAt: k.lastUsedAt,
     ...(k.tampered ? { tampered: true } : {}),
+    ...(k.stale ? { stale: true } : {}),
   }
 }
 
@@ -101,7 +103,7 @@ function pad(s: string, n: number): string {
 }
 
 function statusWord(k: KeyView): string {
-  return k.tampered ? 'TAMPERED' : k.status
+  return k.tampered ? 'TAMPERED' : k.stale ? 'stale' : k.status
 }
 
 // ── owners ──────────────────────────────────────────────────────────────
@@ -185,9 +187,10 @@ program
   .option('--scope <scope>', 'filter by scope')
   .option('--search <text>', 'text in name, access ID or description')
   .option('--expiring-within <duration>', 'active keys expiring within e.g. 7d')
+  .option('--unused-for <duration>', 'active keys not used for e.g. 45d (never used counts from creation)')
   .addOption(new Option('--sort <field>', 'sort order').choices(['created', 'name', 'accessId', 'owner', 'status', 'expires', 'lastUsed']).default('created'))
   .option('--limit <n>', 'at most n keys (default: all)')
-  .action((o: { status: 'all'; owner?: string; scope?: string; search?: string; expiringWithin?: string; sort: 'created'; limit?: string }) =>
+  .action((o: { status: 'all'; owner?: string; scope?: string; search?: string; expiringWithin?: string; unusedFor?: string; sort: 'created'; limit?: string }) =>
     withStore((s, g) => {
       let expiringWithinDays: number | undefined
       if (o.expiringWithin !== undefined) {
@@ -198,7 +201,8 @@ program
       const limit = o.limit === undefined ? Infinity : Number(o.limit)
       if (o.limit !== undefined && (!Number.isInteger(limit) || limit < 1))
         throw new KeydeskError('invalid_input', '--limit must be a whole number, 1 or more.', 'limit')
-      const q = { status: o.status, owner: o.owner, scope: o.scope, search: o.search, expiringWithinDays, sort: o.sort }
+      const unusedForDays = o.unusedFor === undefined ? undefined : parseDays(o.unusedFor, '--unused-for', 'unusedFor')
+      const q = { status: o.status, owner: o.owner, scope: o.scope, search: o.search, expiringWithinDays, unusedForDays, sort: o.sort }
       // Stream page by page so a million keys never sit in memory at once.
       let offset = 0
       let first = true
@@ -355,6 +359,8 @@ const POLICY_NAMES: Record<string, keyof Policy> = {
   'default-expiry-days': 'defaultExpiryDays',
   'allow-creation': 'allowCreation',
   'retention-days': 'retentionDays',
+  'reminder-days': 'reminderDays',
+  'stale-after-days': 'staleAfterDays',
 }
 
 function printPolicy(p: Policy, asJson: boolean): void {
@@ -371,8 +377,11 @@ policy
     withStore((s, g) => {
       const field = POLICY_NAMES[name]
       if (!field) throw new KeydeskError('invalid_input', `Unknown policy "${name}"; use one of ${Object.keys(POLICY_NAMES).join(', ')}.`, 'name')
-      let v: number | boolean
-      if (field === 'allowCreation') {
+      let v: number | boolean | number[]
+      if (field === 'reminderDays') {
+        if (!/^\s*\d{1,4}(\s*,\s*\d{1,4})*\s*$/.test(value)) throw new KeydeskError('invalid_input', 'reminder-days must be comma-separated whole numbers of days, e.g. 30,7,1.', name)
+        v = value.split(',').map((d) => Number(d.trim()))
+      } else if (field === 'allowCreation') {
         if (value !== 'true' && value !== 'false') throw new KeydeskError('invalid_input', 'allow-creation must be true or false.', name)
         v = value === 'true'
       } else {
@@ -430,6 +439,7 @@ program
   )
 
 addServeCommand(program)
+addAttentionCommands(program, Exit)
 
 // ── run ─────────────────────────────────────────────────────────────────
 
