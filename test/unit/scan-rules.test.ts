@@ -94,7 +94,7 @@ describe('scanners/gitleaks.toml', () => {
     keywords: string[]
     allowlist: { regexes: string[]; regexTarget: string }
   }
-  const config = parseToml(readFileSync(join(ROOT, 'scanners/gitleaks.toml'), 'utf8')) as { extend: { useDefault: boolean }; rules: Rule[] }
+  const config = parseToml(readFileSync(join(ROOT, 'scanners/gitleaks.toml'), 'utf8')) as unknown as { extend: { useDefault: boolean }; rules: Rule[] }
   const rule = config.rules.find((r) => r.id === 'keydesk-access-key')!
 
   /** gitleaks' Shannon entropy of the secret. */
