@@ -287,7 +287,7 @@ export function AttentionScreen() {
                   <KeyRows
                     keys={view.expiring}
                     cols={[
-                      { head: 'Expires', cell: (k) => <span title={formatDateTime(k.expiresAt)}>{relativeTime(k.expiresAt, Date.parse(view.at))}</span> },
+                      { head: 'Expires', cell: (k) => <span title={relativeTime(k.expiresAt, Date.parse(view.at))}>{formatDateTime(k.expiresAt)}</span> },
                       {
                         head: 'Days left',
                         cell: (k) => (
