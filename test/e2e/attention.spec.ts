@@ -171,3 +171,23 @@ test('scan a folder for leaked keys: cancel does nothing; a found live key is na
     db.close()
   }
 })
+
+test('policy: reminder thresholds and stale-after-days are settings, checked at the field', async () => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Policy', exact: true }).click()
+  const reminders = page.getByRole('textbox', { name: 'Expiry reminders' })
+  await expect(reminders).toHaveValue('30, 7, 1')
+  await expect(page.getByRole('textbox', { name: 'Flag keys unused for' })).toHaveValue('45')
+  await reminders.fill('7, 7')
+  await expect(reminders).toHaveAttribute('aria-invalid', 'true')
+  await expect(reminders).toHaveAccessibleDescription(/1 to 5 different numbers of days/)
+  const save = page.getByRole('button', { name: 'Save policy' })
+  await expect(save).toBeDisabled()
+  await reminders.fill('3 14')
+  await page.getByRole('textbox', { name: 'Flag keys unused for' }).fill('30')
+  await expect(save).toBeEnabled()
+  await save.click()
+  await expect(page.getByRole('status').filter({ hasText: 'Policy saved' })).toBeVisible()
+  const policy = await page.evaluate(() => window.keydesk.policyGet({}))
+  expect(policy).toMatchObject({ ok: true, value: { reminderDays: [14, 3], staleAfterDays: 30 } })
+  await expect(reminders).toHaveValue('14, 3')
+})

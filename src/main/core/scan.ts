@@ -317,8 +317,10 @@ function scanGitHistory(repo: string, max: number, stats: ScanStats, c: Collecto
   const listing = git(repo, ['rev-list', '--objects', '--all']).toString('utf8')
   const pathOf = new Map<string, string>()
   for (const line of listing.split('\n')) {
-    if (line.length <= 41) continue // commits (no path) and the root tree
-    pathOf.set(line.slice(0, 40), line.slice(41))
+    // "<id> <path>" for trees and blobs; commits have no path, the root tree an empty one. (SHA-1 or SHA-256 ids.)
+    const sp = line.indexOf(' ')
+    if (sp <= 0 || sp === line.length - 1) continue
+    pathOf.set(line.slice(0, sp), line.slice(sp + 1))
   }
   if (pathOf.size === 0) return
   const check = git(repo, ['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], [...pathOf.keys()].join('\n') + '\n').toString('utf8')
