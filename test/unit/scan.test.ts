@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findKeysInText, formatLocation, isBinary, scanPaths, type ScanResult } from '../../src/main/core/scan'
-import { newAccessId, newAccessKey } from '../../src/main/core/keyformat'
+import { isWellFormedAccessKey, newAccessId, newAccessKey } from '../../src/main/core/keyformat'
 import { DAY, HOUR, openTestStore, type TestStore } from './support'
 
 const dirs: string[] = []
@@ -50,7 +50,9 @@ describe('findKeysInText', () => {
   it('finds checksum-valid keys with their lines, and nothing else', () => {
     const a = newAccessKey()
     const b = newAccessKey()
-    const text = [`x = 1`, `TOKEN=${a}`, `bad=${badChecksum(b)}`, `id=${newAccessId()}`, `"${b}",`, `embedded${a}`, `${a}X`].join('\n')
+    const docsExample = 'kdsk_EXAMPLE0EXAMPLE0EXAMPLE0EXAMPLE03s0tOr'
+    expect(isWellFormedAccessKey(docsExample)).toBe(true)
+    const text = [`x = 1`, `TOKEN=${a}`, `bad=${badChecksum(b)}`, `id=${newAccessId()}`, `"${b}",`, `embedded${a}`, `${a}X`, docsExample].join('\n')
     const found = findKeysInText(text)
     expect(found.map((f) => f.line)).toEqual([2, 5])
     expect(found[0]!.key === a && found[1]!.key === b).toBe(true)

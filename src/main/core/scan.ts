@@ -28,6 +28,8 @@ const GIT_TIMEOUT_MS = 10 * 60_000
  * letters and digits. The checksum is checked afterwards (isWellFormedAccessKey).
  */
 const KEY_SHAPE = /(?<![0-9A-Za-z])kdsk_[0-9A-Za-z]{38}(?![0-9A-Za-z])/g
+/** The documentation's example key (README "Scanner rules"): valid checksum, never issued; every shipped rule allows it. */
+export const DOCS_EXAMPLE_KEY = /^kdsk_(?:EXAMPLE0){4}[0-9A-Za-z]{6}$/
 
 export interface KeyOccurrence {
   /** The key as found: stays in memory, never printed. */
@@ -36,14 +38,14 @@ export interface KeyOccurrence {
   line: number
 }
 
-/** Every checksum-valid access key in a text, with its line. */
+/** Every checksum-valid access key in a text, with its line (not the documentation's example key). */
 export function findKeysInText(text: string): KeyOccurrence[] {
   if (!text.includes(ACCESS_KEY_PREFIX)) return []
   const out: KeyOccurrence[] = []
   let line = 1
   let lineFrom = 0
   for (const m of text.matchAll(KEY_SHAPE)) {
-    if (!isWellFormedAccessKey(m[0])) continue
+    if (!isWellFormedAccessKey(m[0]) || DOCS_EXAMPLE_KEY.test(m[0])) continue
     for (let i = text.indexOf('\n', lineFrom); i !== -1 && i < m.index; i = text.indexOf('\n', i + 1)) {
       line++
       lineFrom = i + 1
