@@ -75,7 +75,7 @@ async function confirmCount(n: number, given: string | undefined, what: string):
     answer = await ask(`Revoke ${keys}? This cannot be undone. Type ${n} to confirm: `)
   }
   if (answer.trim() !== String(n))
-    throw new KeydeskError('invalid_input', `The confirmation does not match: there are ${keys} to revoke, so confirm with ${n}. Nothing was revoked.`, 'confirm')
+    throw new KeydeskError('invalid_input', `The confirmation does not match: ${keys} would be revoked, so confirm with ${n}. Nothing was revoked.`, 'confirm')
 }
 
 function keyLine(k: Pick<KeyView, 'name' | 'accessId' | 'owner'>): string {

@@ -19,7 +19,7 @@ import keytar from 'keytar'
 import { openKeyStore } from '../../src/main/core/index'
 import { KEYCHAIN_SERVICE } from '../../src/main/core/keychain'
 import { tempDir } from '../helpers'
-import { cli, createJson, verifyKey } from './cli-helpers'
+import { BIN, cli, createJson, verifyKey } from './cli-helpers'
 
 const DAY = 86_400_000
 const cleanups: (() => void | Promise<unknown>)[] = []
@@ -297,6 +297,28 @@ describe('keydesk scan', () => {
     expect(after.stdout).toContain('dead key "ci/deploy"')
     const audit = cli(dir, ['--json', 'audit', '--action', 'key.revoke'])
     expect(noneOf(audit.stdout, secrets())).toBe(true)
+  })
+
+  it('in a terminal, --revoke asks for the count: a wrong answer revokes nothing, the right one revokes', () => {
+    const k = createJson(dir, ['--name', 'tty-demo'])
+    const folder = freshDir('keydesk-attn-tty-')
+    writeFileSync(join(folder, 'a.env'), `K=${k.accessKey}\n`)
+    // util-linux script(1) gives the CLI a pseudo-terminal, whose input is what we pipe in.
+    const inTerminal = (answer: string) => {
+      const cmd = [process.execPath, BIN, '--data-dir', dir, 'scan', folder, '--revoke'].map((a) => `'${a}'`).join(' ')
+      const r = spawnSync('script', ['-q', '-e', '-c', cmd, '/dev/null'], { input: `${answer}\n`, encoding: 'utf8', timeout: 60_000 })
+      return { code: r.status, out: r.stdout }
+    }
+    const wrong = inTerminal('2')
+    expect(wrong.code).toBe(2)
+    expect(wrong.out).toContain('Revoke 1 live key? This cannot be undone. Type 1 to confirm:')
+    expect(wrong.out).toContain('Nothing was revoked.')
+    expect(verifyKey(dir, k.accessKey).valid).toBe(true)
+    const right = inTerminal('1')
+    expect(right.code).toBe(1)
+    expect(right.out).toContain(`Revoked "tty-demo" (${k.accessId}, ${k.owner}): leaked in ${folder}/a.env:1.`)
+    expect(noneOf(wrong.out + right.out, [k.accessKey])).toBe(true)
+    expect(verifyKey(dir, k.accessKey)).toEqual({ valid: false, reason: 'revoked' })
   })
 
   it('a clean folder: exit 0; a missing path: exit 2 naming it', () => {
