@@ -114,6 +114,21 @@ test('Needs attention lists expiring, stale and tampered keys', async () => {
   await page.screenshot({ path: join(SHOTS, 'attention.png') })
 })
 
+test('"Show in Keys" filters the key list to the stale set; the filter and the badge are in the Keys screen', async () => {
+  await page.getByRole('region', { name: /Unused for 45 days or more/ }).getByRole('button', { name: 'Show in Keys' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: 'API keys' })).toBeVisible()
+  const toggle = page.getByRole('checkbox', { name: 'Unused for 45+ days' })
+  await expect(toggle).toBeChecked()
+  const rows = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'forgotten', exact: true }) })
+  await expect(rows).toHaveCount(1)
+  await expect(rows.first()).toContainText('Active · unused')
+  await expect(page.getByRole('row').filter({ has: page.getByRole('button', { name: 'deploy', exact: true }) })).toHaveCount(0)
+  await toggle.uncheck()
+  await expect(page.getByRole('row').filter({ has: page.getByRole('button', { name: 'deploy', exact: true }) })).toHaveCount(1)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Needs attention' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: 'Needs attention' })).toBeVisible()
+})
+
 test('the stale set is revoked through the counted revoke-matching confirmation', async () => {
   const stale = page.getByRole('region', { name: /Unused for 45 days or more/ })
   await stale.getByRole('button', { name: 'Revoke 1 stale key…' }).click()
