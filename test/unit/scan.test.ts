@@ -93,6 +93,8 @@ describe('scanPaths over files', () => {
     put(root, 'blob.bin', Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(live.accessKey)]))
     put(root, 'big.txt', `K=${live.accessKey}\n${'x'.repeat(2000)}`)
     symlinkSync(join(root, 'app/config.env'), join(root, 'link.env'))
+    // A FIFO never blocks the scan (it is not a regular file).
+    expect(spawnSync('mkfifo', [join(root, 'pipe.env')]).status).toBe(0)
     const r = scanPaths([root], (k) => t.store.findByKey(k), { maxFileBytes: 1000, cwd: root })
     expect(r.live).toBe(true)
     expect(r.found).toHaveLength(1)

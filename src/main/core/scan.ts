@@ -8,7 +8,7 @@
  * the key's hint, name, owner and where it was found, never the key itself.
  */
 import { spawnSync } from 'node:child_process'
-import { closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import ignore, { type Ignore } from 'ignore'
 import { KeydeskError, invalid } from './errors'
@@ -164,19 +164,14 @@ export function scanPaths(paths: readonly string[], lookup: KeyLookup, opts: Sca
 }
 
 function scanFile(abs: string, shown: string, max: number, stats: ScanStats, c: Collector): void {
-  let buf: Buffer
+  let buf: Buffer | null
   try {
-    const st = lstatSync(abs)
-    if (!st.isFile()) return
-    if (st.size > max) {
-      stats.skippedLarge++
-      return
-    }
     buf = readSmallFile(abs, max)
   } catch {
     stats.skippedUnreadable++
     return
   }
+  if (buf === null) return // not a regular file (any more)
   if (buf.length > max) {
     stats.skippedLarge++
     return
@@ -189,19 +184,31 @@ function scanFile(abs: string, shown: string, max: number, stats: ScanStats, c: 
   for (const o of findKeysInText(buf.toString('utf8'))) c.add(o.key, { kind: 'file', path: shown, line: o.line })
 }
 
-/** Read at most max+1 bytes (a file that grew past the limit is caught by the length). */
-function readSmallFile(abs: string, max: number): Buffer {
-  const fd = openSync(abs, 'r')
+/**
+ * Read a regular file of at most max bytes; a bigger one comes back max+1 bytes
+ * long (so it is counted as too large), anything else as null. Opened without
+ * following a symlink and without blocking (a FIFO swapped in after the walk saw a
+ * file must not hang the scan), then checked on the open descriptor.
+ */
+function readSmallFile(abs: string, max: number): Buffer | null {
+  const fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   try {
-    const buf = Buffer.alloc(max + 1)
-    let n = 0
+    const st = fstatSync(fd)
+    if (!st.isFile()) return null
+    if (st.size > max) return Buffer.alloc(max + 1)
+    // Read to the end (a file may grow while it is read), but never past max+1 bytes.
+    const chunks: Buffer[] = []
+    let total = 0
+    let chunk = Buffer.alloc(Math.min(st.size, max) + 1)
     for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null)
+      const r = readSync(fd, chunk, 0, Math.min(chunk.length, max + 1 - total), null)
       if (r === 0) break
-      n += r
-      if (n === buf.length) break
+      chunks.push(chunk.subarray(0, r))
+      total += r
+      if (total > max) break
+      chunk = Buffer.alloc(64 * 1024)
     }
-    return buf.subarray(0, n)
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)
   } finally {
     closeSync(fd)
   }
