@@ -20,6 +20,7 @@ import {
   type Policy,
 } from '../main/core/index'
 import { addServeCommand } from './serve'
+import { addAttentionCommands, parseDays } from './commands-attention'
 import { EXIT, exitCodeFor } from './exit'
 
 /** Thrown inside commands to end with a given exit code and an optional one-line message. */
@@ -210,6 +211,7 @@ function listItem(k: KeyView) {
     expiresAt: k.expiresAt,
     lastUsedAt: k.lastUsedAt,
     ...(k.tampered ? { tampered: true } : {}),
+    ...(k.stale ? { stale: true } : {}),
   }
 }
 
@@ -220,7 +222,7 @@ function pad(v: string, n: number): string {
 }
 
 function statusWord(k: KeyView): string {
-  return k.tampered ? 'TAMPERED' : k.status
+  return k.tampered ? 'TAMPERED' : k.stale ? 'stale' : k.status
 }
 
 // ── owners ──────────────────────────────────────────────────────────────
@@ -304,9 +306,10 @@ program
   .option('--scope <scope>', 'filter by scope')
   .option('--search <text>', 'text in name, access ID or description')
   .option('--expiring-within <duration>', 'active keys expiring within e.g. 7d')
+  .option('--unused-for <duration>', 'active keys not used for e.g. 45d (never used counts from creation)')
   .addOption(new Option('--sort <field>', 'sort order').choices(['created', 'name', 'accessId', 'owner', 'status', 'expires', 'lastUsed']).default('created'))
   .option('--limit <n>', 'at most n keys (default: all)')
-  .action((o: { status: 'all'; owner?: string; scope?: string; search?: string; expiringWithin?: string; sort: 'created'; limit?: string }) =>
+  .action((o: { status: 'all'; owner?: string; scope?: string; search?: string; expiringWithin?: string; unusedFor?: string; sort: 'created'; limit?: string }) =>
     withStore(async (s, g) => {
       let expiringWithinDays: number | undefined
       if (o.expiringWithin !== undefined) {
@@ -317,7 +320,8 @@ program
       const limit = o.limit === undefined ? Infinity : Number(o.limit)
       if (o.limit !== undefined && (!Number.isInteger(limit) || limit < 1))
         throw new KeydeskError('invalid_input', '--limit must be a whole number, 1 or more.', 'limit')
-      const q = { status: o.status, owner: o.owner, scope: o.scope, search: o.search, expiringWithinDays, sort: o.sort }
+      const unusedForDays = o.unusedFor === undefined ? undefined : parseDays(o.unusedFor, '--unused-for', 'unusedFor')
+      const q = { status: o.status, owner: o.owner, scope: o.scope, search: o.search, expiringWithinDays, unusedForDays, sort: o.sort }
       // Stream page by page so a million keys never sit in memory at once.
       let offset = 0
       let first = true
@@ -500,8 +504,8 @@ policy
         if (value !== 'true' && value !== 'false') throw new KeydeskError('invalid_input', 'allow-creation must be true or false.', name)
         v = value === 'true'
       } else if (field === 'reminderDays') {
-        if (!/^\s*(\d{1,3}\s*(,\s*\d{1,3}\s*)*)?$/.test(value)) throw new KeydeskError('invalid_input', 'reminder-days must be days separated by commas, e.g. 30,7,1 (or empty for none).', name)
-        v = value.trim() === '' ? [] : value.split(',').map((d) => Number(d.trim()))
+        if (!/^\s*\d{1,3}\s*(,\s*\d{1,3}\s*)*$/.test(value)) throw new KeydeskError('invalid_input', 'reminder-days must be days separated by commas, e.g. 30,7,1.', name)
+        v = value.split(',').map((d) => Number(d.trim()))
       } else {
         if (!/^\d{1,9}$/.test(value)) throw new KeydeskError('invalid_input', `${name} must be a whole number.`, name)
         v = Number(value)
@@ -590,6 +594,7 @@ program
   })
 
 addServeCommand(program)
+addAttentionCommands(program, Exit)
 
 // ── run ─────────────────────────────────────────────────────────────────
 

@@ -70,7 +70,7 @@ const policyChanges = z.strictObject({
   defaultExpiryDays: days(1, 3650).optional(),
   allowCreation: z.boolean().optional(),
   retentionDays: days(0, 36500).optional(),
-  reminderDays: z.array(days(1, 365)).max(5).optional(),
+  reminderDays: z.array(days(1, 365)).min(1).max(5).optional(),
   staleAfterDays: days(0, 3650).optional(),
 })
 
@@ -102,6 +102,51 @@ export interface SaveOutcome {
   saved: boolean
   path: string | null
 }
+
+/** The "Needs attention" view: keys expiring within the widest reminder threshold, stale keys, tampered keys. */
+export interface AttentionView {
+  /** When this was computed (ISO-8601), so the screen shows days left consistently. */
+  at: string
+  reminderDays: number[]
+  /** 0 when the policy does not flag stale keys. */
+  staleAfterDays: number
+  /** Soonest first; at most ATTENTION_LIST_MAX of expiringTotal. */
+  expiring: KeyView[]
+  expiringTotal: number
+  /** Longest unused first; at most ATTENTION_LIST_MAX of staleTotal. */
+  stale: KeyView[]
+  staleTotal: number
+  tampered: KeyView[]
+  tamperedTotal: number
+}
+
+/** A key of this store found by a leak scan: never the secret, only its hint. */
+export interface ScanFinding {
+  accessId: string
+  name: string
+  owner: string
+  status: KeyView['status']
+  hint: string
+  /** The leaked secret is a previous one (in grace, or retired). */
+  previous: boolean
+  /** The leaked secret verifies right now. */
+  live: boolean
+  /** "file:line" or "commit:path:line", relative to the scanned folder. */
+  locations: string[]
+}
+
+export interface ScanOutcome {
+  /** False when the folder picker was cancelled (nothing else is set then). */
+  scanned: boolean
+  folder: string | null
+  found: ScanFinding[]
+  /** Checksum-valid keys no key of this store has. */
+  unknown: { hint: string; locations: string[] }[]
+  stats: { files: number; blobs: number; skippedBinary: number; skippedLarge: number; skippedUnreadable: number }
+  live: boolean
+}
+
+export const ATTENTION_LIST_MAX = 500
 
 // ── the table ─────────────────────────────────────────────────────────────
 
@@ -140,6 +185,12 @@ export const contract = {
     output: {} as { revoked: number },
   },
   keysPurge: { input: empty, output: {} as { purged: number } },
+  /** Expiring, stale and tampered keys for the "Needs attention" screen. */
+  attentionList: { input: empty, output: {} as AttentionView },
+  /** Pick a folder (folder-picker port) and scan it for this store's keys; `git` also scans its repository's history. */
+  scanFolder: { input: z.strictObject({ git: z.boolean().optional() }), output: {} as ScanOutcome },
+  /** Save the credential report CSV through a save dialog (owner-only; an existing file is refused). */
+  reportSave: { input: empty, output: {} as SaveOutcome },
   ownersList: { input: empty, output: {} as OwnerView[] },
   ownersAdd: {
     input: z.strictObject({ name: text(1000), kind: z.enum(['user', 'service']) }),

@@ -11,6 +11,9 @@
  *                    created, with a temp store's keychain entry; given dirs are kept)
  *
  * Extras: setNextOpenFile(path) feeds the next open-file dialog (keysImport);
+ * setNextFolder(path) the next folder picker (scanFolder); notifications records the
+ * desktop notifications the reminder scheduler shows (it checks at launch, as the
+ * app does; checkReminders() runs the hourly check now);
  * cancelNextSave() makes the next save dialog cancel; clipboard.text / writes
  * record copies; savedFiles lists written paths; refusals lists refused senders;
  * pageErrors collects console errors and uncaught exceptions (CSP violations land here).
@@ -45,7 +48,7 @@ import keytar from 'keytar'
 import { KEYCHAIN_SERVICE } from '../../src/main/core/keychain'
 import { OPERATION_NAMES } from '../../src/shared/operations'
 import { FORBIDDEN_SENDER_ERROR, checkSender, contentTypeOf, rendererResponseHeaders, resolveRendererFile, type AppOrigin } from '../../src/main/electron/security'
-import { createApi, openStoreState, readImportFile, HandoffRegistry, type Api, type Logger, type PlatformPorts } from '../../src/main/api/index'
+import { createApi, createReminderScheduler, openStoreState, readImportFile, HandoffRegistry, type Api, type DesktopNotification, type Logger, type PlatformPorts } from '../../src/main/api/index'
 
 export const HARNESS_ORIGIN: AppOrigin = { protocol: 'http:', host: 'keydesk.local' }
 export const HARNESS_URL = `${HARNESS_ORIGIN.protocol}//${HARNESS_ORIGIN.host}/`
@@ -83,6 +86,12 @@ export interface LaunchedApp {
   setNextOpenFile(path: string | null): void
   /** The next save dialog is cancelled. */
   cancelNextSave(): void
+  /** The next folder picker answers with this folder (null: the user cancels). Default: cancel. */
+  setNextFolder(path: string | null): void
+  /** Desktop notifications shown so far (the notification port). */
+  notifications: DesktopNotification[]
+  /** Run the reminder check the app runs hourly; resolves with how many notifications it showed. */
+  checkReminders(): Promise<number>
   clipboard: { text: string | null; writes: { text: string; clearAfterMs: number }[] }
   savedFiles: string[]
   refusals: string[]
@@ -124,7 +133,9 @@ export async function launchApp(options: LaunchOptions = {}): Promise<LaunchedAp
   const savedFiles: string[] = []
   const clipboard: LaunchedApp['clipboard'] = { text: null, writes: [] }
   let nextOpen: string | null = null
+  let nextFolder: string | null = null
   let cancelSave = false
+  const notifications: DesktopNotification[] = []
 
   const ports: PlatformPorts = {
     async chooseSavePath(defaultName) {
@@ -143,6 +154,14 @@ export async function launchApp(options: LaunchOptions = {}): Promise<LaunchedAp
       nextOpen = null
       return path === null ? null : readImportFile(path)
     },
+    async chooseFolder() {
+      const path = nextFolder
+      nextFolder = null
+      return path
+    },
+    notify(n) {
+      notifications.push({ title: n.title, body: n.body })
+    },
     copySecret(text, clearAfterMs) {
       clipboard.text = text
       clipboard.writes.push({ text, clearAfterMs })
@@ -159,6 +178,9 @@ export async function launchApp(options: LaunchOptions = {}): Promise<LaunchedAp
   const store = await openStoreState({ dataDir, ...(options.actor ? { actor: options.actor } : {}) }, log)
   const handoffs = new HandoffRegistry()
   const api = createApi({ dataDir, store, ports, handoffs, log })
+  // As the app: a reminder check at start (awaited here, so tests see its notifications) and hourly.
+  const reminders = createReminderScheduler({ store, ports, log })
+  await reminders.start()
   // A store in a temp dir the harness made dies with it: drop its keychain entry too.
   const tempStoreId = store.ok && options.dataDir === undefined ? store.store.health().storeId : null
   const dropKeychainEntry = async (): Promise<void> => {
@@ -228,6 +250,7 @@ export async function launchApp(options: LaunchOptions = {}): Promise<LaunchedAp
       async close() {
         if (closed) return
         closed = true
+        reminders.stop()
         handoffs.clear()
         await b.close().catch(() => {})
         api.close()
@@ -240,6 +263,13 @@ export async function launchApp(options: LaunchOptions = {}): Promise<LaunchedAp
       cancelNextSave() {
         cancelSave = true
       },
+      setNextFolder(path) {
+        nextFolder = path
+      },
+      notifications,
+      async checkReminders() {
+        return (await reminders.check()).length
+      },
       clipboard,
       savedFiles,
       refusals,
@@ -249,6 +279,7 @@ export async function launchApp(options: LaunchOptions = {}): Promise<LaunchedAp
       browser: b,
     }
   } catch (e) {
+    reminders.stop()
     await browser?.close().catch(() => {})
     api.close()
     for (const d of made) rmSync(d, { recursive: true, force: true })

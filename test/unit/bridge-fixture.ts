@@ -35,6 +35,8 @@ export interface Recorder {
   opens: string[]
   copies: { text: string; clearAfterMs: number }[]
   logs: string[]
+  folders: string[]
+  notifications: { title: string; body: string }[]
 }
 
 export interface BridgeFixture {
@@ -48,6 +50,8 @@ export interface BridgeFixture {
   /** The next save dialog answers this (undefined: downloads/<default name>; null: cancel). */
   nextSave: { path?: string | null }
   nextOpen: { path: string | null }
+  /** The next folder picker answers this (default: cancel). */
+  nextFolder: { path: string | null }
   cleanup(): Promise<void>
 }
 
@@ -56,7 +60,8 @@ export async function bridgeFixture(opts: { store?: StoreState; ports?: Partial<
   const downloads = join(dir, 'downloads')
   const { mkdirSync } = await import('node:fs')
   mkdirSync(downloads)
-  const rec: Recorder = { saves: [], opens: [], copies: [], logs: [] }
+  const rec: Recorder = { saves: [], opens: [], copies: [], logs: [], folders: [], notifications: [] }
+  const nextFolder: { path: string | null } = { path: null }
   const nextSave: { path?: string | null } = {}
   const nextOpen: { path: string | null } = { path: null }
   const clock = new ManualClock()
@@ -77,6 +82,15 @@ export async function bridgeFixture(opts: { store?: StoreState; ports?: Partial<
     copySecret(text, clearAfterMs) {
       rec.copies.push({ text, clearAfterMs })
     },
+    async chooseFolder(title) {
+      rec.folders.push(title)
+      const p = nextFolder.path
+      nextFolder.path = null
+      return p
+    },
+    notify(n) {
+      rec.notifications.push(n)
+    },
     ...opts.ports,
   }
   const store = opts.store ?? (await openStoreState({ dataDir: join(dir, 'data'), actor: 'tester', now: clock.now }, log))
@@ -93,6 +107,7 @@ export async function bridgeFixture(opts: { store?: StoreState; ports?: Partial<
     rec,
     nextSave,
     nextOpen,
+    nextFolder,
     async cleanup() {
       api.close()
       rmSync(dir, { recursive: true, force: true })

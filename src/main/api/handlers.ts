@@ -24,6 +24,7 @@ import type { IssuedKey } from '../../shared/domain'
 import { HandoffRegistry } from './handoffs'
 import type { PlatformPorts } from './ports'
 import { parseInput } from './validate'
+import { attentionHandlers } from './attention'
 
 /** The store, or why it could not be opened (then every operation but health answers with that). */
 export type StoreState = { ok: true; store: KeyStore } | { ok: false; problem: BridgeError }
@@ -169,6 +170,7 @@ export function createHandlers(ctx: ApiContext): Handlers {
     async keysPurge() {
       return store().purge()
     },
+    ...attentionHandlers(ctx.ports, store, save),
     async ownersList() {
       return store().listOwners()
     },

@@ -16,5 +16,6 @@ export {
   type StoreState,
 } from './handlers'
 export { HandoffRegistry, systemClock, type Clock } from './handoffs'
-export { readImportFile, IMPORT_FILE_MAX_BYTES, type PlatformPorts, type OpenedFile } from './ports'
+export { readImportFile, IMPORT_FILE_MAX_BYTES, type PlatformPorts, type OpenedFile, type DesktopNotification } from './ports'
+export { createReminderScheduler, REPORT_FILE_NAME } from './attention'
 export { parseInput, checkPlainData, issueToError } from './validate'

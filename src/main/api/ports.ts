@@ -19,6 +19,15 @@ export interface PlatformPorts {
   chooseOpenFile(title: string): Promise<OpenedFile | null>
   /** Put a secret on the clipboard; clear it after clearAfterMs if it is still there. */
   copySecret(text: string, clearAfterMs: number): Promise<void> | void
+  /** Ask for a folder (the leak scan); null when the user cancels. */
+  chooseFolder(title: string): Promise<string | null>
+  /** Show a desktop notification (expiry reminders). Never carries a secret. */
+  notify(n: DesktopNotification): Promise<void> | void
+}
+
+export interface DesktopNotification {
+  title: string
+  body: string
 }
 
 /** Largest import CSV read (100 000 rows of names fit well within it). */

@@ -6,7 +6,8 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { app, session, type BrowserWindow } from 'electron'
-import { HandoffRegistry, consoleLogger, createApi, openStoreState, type Api } from '../api/index'
+import { HandoffRegistry, consoleLogger, createApi, createReminderScheduler, openStoreState, type Api } from '../api/index'
+import type { ReminderScheduler } from '../core/reminders'
 import { APP_ENTRY_URL, ELECTRON_APP_ORIGIN, type AppOrigin } from './security'
 import { registerAppSchemePrivileges, serveRenderer } from './protocol'
 import { registerBridge } from './ipc'
@@ -37,6 +38,7 @@ export function main(): void {
 
   let win: BrowserWindow | null = null
   let api: Api | null = null
+  let reminders: ReminderScheduler | null = null
   const handoffs = new HandoffRegistry()
   const ports = electronPorts(() => win)
 
@@ -59,6 +61,9 @@ export function main(): void {
     if (!store.ok) log.warn(`key store unavailable: ${store.problem.kind}`)
     api = createApi({ dataDir, store, ports, handoffs, log })
     registerBridge(api, () => win, origin, log)
+    // Expiry reminders: a check now and every hour while the app runs (issue 13).
+    reminders = createReminderScheduler({ store, ports, log })
+    void reminders.start()
 
     win = createMainWindow({ preloadPath: join(here, '../preload/index.cjs'), url: entryUrl, packaged: app.isPackaged })
     // A new document (reload) or a dead renderer must not inherit one-time secrets.
@@ -84,6 +89,7 @@ export function main(): void {
       return
     }
     handoffs.clear()
+    reminders?.stop()
     api?.close()
   })
 }

@@ -1,7 +1,7 @@
-/** The platform ports over Electron: native save/open dialogs and the clipboard. */
+/** The platform ports over Electron: native save/open/folder dialogs, the clipboard and desktop notifications. */
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { app, clipboard, dialog, type BrowserWindow, type OpenDialogOptions, type SaveDialogOptions } from 'electron'
+import { Notification, app, clipboard, dialog, type BrowserWindow, type OpenDialogOptions, type SaveDialogOptions } from 'electron'
 import { readImportFile, type PlatformPorts } from '../api/ports'
 
 const digest = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex')
@@ -49,6 +49,24 @@ export function electronPorts(getWindow: () => BrowserWindow | null): ElectronPo
       const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts)
       const path = r.canceled ? undefined : r.filePaths[0]
       return path === undefined ? null : readImportFile(path)
+    },
+    async chooseFolder(title) {
+      const opts: OpenDialogOptions = { title, properties: ['openDirectory'] }
+      const w = parent()
+      const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts)
+      return r.canceled ? null : (r.filePaths[0] ?? null)
+    },
+    notify({ title, body }) {
+      if (!Notification.isSupported()) return
+      const n = new Notification({ title, body })
+      // A click brings the window forward; the "Needs attention" screen lists the keys.
+      n.on('click', () => {
+        const w = parent()
+        if (!w) return
+        if (w.isMinimized()) w.restore()
+        w.focus()
+      })
+      n.show()
     },
     async copySecret(text, clearAfterMs) {
       await clipboard.writeText(text)

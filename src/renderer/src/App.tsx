@@ -1,8 +1,9 @@
 import { useEffect, useRef, type MouseEvent } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import { DialogHost } from './components/DialogHost'
-import { IconKey, IconList, IconShield, IconUsers, IconWarning, IconX, IconCheck, IconRefresh } from './components/icons'
+import { IconKey, IconList, IconShield, IconUsers, IconWarning, IconX, IconCheck, IconRefresh, IconClock } from './components/icons'
 import { AuditScreen } from './screens/AuditScreen'
+import { AttentionScreen } from './screens/AttentionScreen' // issue 13
 import { KeysScreen, SEARCH_ID } from './screens/KeysScreen'
 import { OwnersScreen } from './screens/OwnersScreen'
 import { PolicyScreen } from './screens/PolicyScreen'
@@ -11,6 +12,7 @@ import type { Screen } from './store/ui'
 
 const NAV: { screen: Screen; label: string; Icon: typeof IconKey }[] = [
   { screen: 'keys', label: 'Keys', Icon: IconKey },
+  { screen: 'attention', label: 'Needs attention', Icon: IconClock },
   { screen: 'owners', label: 'Owners', Icon: IconUsers },
   { screen: 'policy', label: 'Policy', Icon: IconShield },
   { screen: 'audit', label: 'Audit log', Icon: IconList },
@@ -202,6 +204,7 @@ export function App() {
           {screen === 'owners' && <OwnersScreen />}
           {screen === 'policy' && <PolicyScreen />}
           {screen === 'audit' && <AuditScreen />}
+          {screen === 'attention' && <AttentionScreen />}
         </main>
       </div>
       <DialogHost />

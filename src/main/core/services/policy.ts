@@ -26,8 +26,8 @@ export function validatePolicy(p: Policy): Policy {
   }
   if (typeof out.allowCreation !== 'boolean') throw invalid('allow-creation', 'allow-creation must be true or false.')
   const r = out.reminderDays
-  if (!Array.isArray(r) || r.length > 5 || r.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 365) || new Set(r).size !== r.length)
-    throw invalid('reminder-days', 'reminder-days must be up to 5 different whole numbers of days from 1 to 365, e.g. 30,7,1.')
+  if (!Array.isArray(r) || r.length < 1 || r.length > 5 || r.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 365) || new Set(r).size !== r.length)
+    throw invalid('reminder-days', 'reminder-days must be 1 to 5 different whole numbers of days from 1 to 365, e.g. 30,7,1.')
   out.reminderDays = [...r].sort((a, b) => b - a)
   if (out.defaultExpiryDays > out.maxKeyAgeDays)
     throw invalid('default-expiry-days', `default-expiry-days (${out.defaultExpiryDays}) cannot exceed max-key-age-days (${out.maxKeyAgeDays}).`)

@@ -249,6 +249,7 @@ export function describeFilters(f: KeyFilters): string {
   if (f.owner) parts.push(`owned by ${f.owner}`)
   if (f.scope.trim()) parts.push(`with scope ${f.scope.trim()}`)
   if (f.expiringSoon) parts.push('expiring within 7 days')
+  if (typeof f.unusedForDays === 'number') parts.push(`unused for ${f.unusedForDays} days or more`)
   return `key ${parts.join(', ')}`
 }
 

@@ -5,7 +5,7 @@ import { IconClock, IconWarning } from './icons'
 const LABEL = { active: 'Active', disabled: 'Disabled', expired: 'Expired', revoked: 'Revoked' } as const
 
 /** Status in words and colour (the colour is never the only signal). */
-export function StatusBadge({ k }: { k: Pick<KeyView, 'status' | 'tampered' | 'ownerDisabled'> }) {
+export function StatusBadge({ k }: { k: Pick<KeyView, 'status' | 'tampered' | 'ownerDisabled'> & Partial<Pick<KeyView, 'stale'>> }) {
   if (k.tampered)
     return (
       <span className="badge badge-danger" title="The database row was edited outside KeyDesk; this key never verifies.">
@@ -18,6 +18,13 @@ export function StatusBadge({ k }: { k: Pick<KeyView, 'status' | 'tampered' | 'o
       <span className="badge badge-muted" title="The owner is disabled; this key does not verify.">
         <span className="dot" aria-hidden="true" />
         Owner disabled
+      </span>
+    )
+  if (k.status === 'active' && k.stale)
+    return (
+      <span className="badge badge-active badge-stale" title="Not used for the policy's stale-after-days (never used counts from creation): a candidate for revoking.">
+        <span className="dot" aria-hidden="true" />
+        Active · unused
       </span>
     )
   return (

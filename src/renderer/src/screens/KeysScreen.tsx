@@ -68,8 +68,15 @@ function ScopeFilter() {
 }
 
 function Filters() {
-  const { status, owner, expiringSoon, filtered } = useStore(
-    useShallow((s) => ({ status: s.filters.status, owner: s.filters.owner, expiringSoon: s.filters.expiringSoon, filtered: hasFilters(s.filters) })),
+  const { status, owner, expiringSoon, filtered, unusedForDays, staleAfterDays } = useStore(
+    useShallow((s) => ({
+      status: s.filters.status,
+      owner: s.filters.owner,
+      expiringSoon: s.filters.expiringSoon,
+      filtered: hasFilters(s.filters),
+      unusedForDays: s.filters.unusedForDays ?? null,
+      staleAfterDays: s.policy?.staleAfterDays ?? 0,
+    })),
   )
   const ownerNames = useStore(useShallow((s) => (s.owners ?? []).map((o) => o.name)))
   const { setFilters, clearFilters, loadOwners } = useStore(useShallow((s) => ({ setFilters: s.setFilters, clearFilters: s.clearFilters, loadOwners: s.loadOwners })))
@@ -108,6 +115,12 @@ function Filters() {
         <input type="checkbox" checked={expiringSoon} onChange={(e) => setFilters({ expiringSoon: e.target.checked })} />
         <span>Expiring within 7 days</span>
       </label>
+      {(staleAfterDays > 0 || unusedForDays !== null) && (
+        <label className="toggle">
+          <input type="checkbox" checked={unusedForDays !== null} onChange={(e) => setFilters({ unusedForDays: e.target.checked ? staleAfterDays || unusedForDays : null })} />
+          <span>Unused for {unusedForDays ?? staleAfterDays}+ days</span>
+        </label>
+      )}
       {filtered && (
         <button type="button" className="btn btn-ghost btn-sm" onClick={clearFilters}>
           Clear filters

@@ -1,5 +1,5 @@
 /**
- * Policy: five settings, each explained in one line; a what-if preview of the
+ * Policy: seven settings, each explained in one line; a what-if preview of the
  * draft (which existing keys and owners it would catch) shown before saving;
  * and the retention purge.
  */
@@ -13,14 +13,16 @@ import { useStore } from '../store'
 import { storeDown } from '../store/health'
 import { StoreDown } from '../components/StoreDown'
 
-type NumField = 'maxKeyAgeDays' | 'maxKeysPerOwner' | 'defaultExpiryDays' | 'retentionDays'
-type Draft = Record<NumField, string> & { allowCreation: boolean }
+type NumField = 'maxKeyAgeDays' | 'maxKeysPerOwner' | 'defaultExpiryDays' | 'retentionDays' | 'staleAfterDays'
+/** reminderDays as typed: comma- or space-separated days, e.g. "30, 7, 1". */
+type Draft = Record<NumField, string> & { allowCreation: boolean; reminderDays: string }
 
 const LIMITS: Record<NumField, [number, number]> = {
   maxKeyAgeDays: [1, 3650],
   maxKeysPerOwner: [1, 1_000_000],
   defaultExpiryDays: [1, 3650],
   retentionDays: [0, 36500],
+  staleAfterDays: [0, 3650],
 }
 
 const SERVER_FIELD: Record<string, keyof Policy> = {
@@ -29,6 +31,8 @@ const SERVER_FIELD: Record<string, keyof Policy> = {
   'default-expiry-days': 'defaultExpiryDays',
   'allow-creation': 'allowCreation',
   'retention-days': 'retentionDays',
+  'reminder-days': 'reminderDays',
+  'stale-after-days': 'staleAfterDays',
 }
 
 function toDraft(p: Policy): Draft {
@@ -38,13 +42,21 @@ function toDraft(p: Policy): Draft {
     defaultExpiryDays: String(p.defaultExpiryDays),
     retentionDays: String(p.retentionDays),
     allowCreation: p.allowCreation,
+    reminderDays: p.reminderDays.join(', '),
+    staleAfterDays: String(p.staleAfterDays),
   }
 }
 
-/** The settings this screen edits (reminder and stale settings have their own controls). */
-type EditedPolicy = Omit<Policy, 'reminderDays' | 'staleAfterDays'>
+/** "30, 7, 1" → [30, 7, 1]: 1–5 different whole numbers of days from 1 to 365, largest first; null if not. */
+function parseReminderDays(raw: string): number[] | null {
+  const parts = raw.split(/[\s,]+/).filter(Boolean)
+  if (parts.length < 1 || parts.length > 5 || !parts.every((x) => /^\d{1,3}$/.test(x))) return null
+  const days = parts.map(Number)
+  if (days.some((n) => n < 1 || n > 365) || new Set(days).size !== days.length) return null
+  return days.sort((a, b) => b - a)
+}
 
-function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; values: EditedPolicy | null } {
+function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; values: Policy | null } {
   const errors: Partial<Record<keyof Policy, string>> = {}
   const num = (f: NumField, label: string): number => {
     const raw = d[f].trim()
@@ -54,21 +66,24 @@ function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; va
       errors[f] = `${label} must be a whole number from ${formatCount(min)} to ${formatCount(max)}.`
     return n
   }
-  const values: EditedPolicy = {
+  const values: Policy = {
     maxKeyAgeDays: num('maxKeyAgeDays', 'Maximum key age'),
     maxKeysPerOwner: num('maxKeysPerOwner', 'Maximum keys per owner'),
     defaultExpiryDays: num('defaultExpiryDays', 'Default expiry'),
     retentionDays: num('retentionDays', 'Retention'),
     allowCreation: d.allowCreation,
+    reminderDays: parseReminderDays(d.reminderDays) ?? [],
+    staleAfterDays: num('staleAfterDays', 'Stale after'),
   }
+  if (values.reminderDays.length === 0) errors.reminderDays = 'Reminders must be 1 to 5 different numbers of days from 1 to 365, e.g. 30, 7, 1.'
   if (!errors.defaultExpiryDays && !errors.maxKeyAgeDays && values.defaultExpiryDays > values.maxKeyAgeDays)
     errors.defaultExpiryDays = `Default expiry (${values.defaultExpiryDays} days) cannot be longer than the maximum key age (${values.maxKeyAgeDays} days).`
   return { errors, values: Object.keys(errors).length ? null : values }
 }
 
-function changesOf(p: Policy, v: EditedPolicy): Partial<Policy> {
+function changesOf(p: Policy, v: Policy): Partial<Policy> {
   const out: Partial<Policy> = {}
-  for (const k of Object.keys(v) as (keyof EditedPolicy)[]) if (v[k] !== p[k]) (out as Record<string, unknown>)[k] = v[k]
+  for (const k of Object.keys(v) as (keyof Policy)[]) if (JSON.stringify(v[k]) !== JSON.stringify(p[k])) (out as Record<string, unknown>)[k] = v[k]
   return out
 }
 
@@ -108,7 +123,27 @@ function NumberSetting({
   )
 }
 
-function PreviewPanel({ preview, values, loading, error }: { preview: PolicyPreview | null; values: EditedPolicy | null; loading: boolean; error: string | null }) {
+function ReminderSetting({ draft, setDraft, error }: { draft: Draft; setDraft(d: Draft): void; error: string | undefined }) {
+  const ids = useFieldIds(true, error)
+  return (
+    <Field label="Expiry reminders" ids={ids} hint="Days before expiry at which the app notifies you, e.g. 30, 7, 1 (at most five)." error={error} className="setting">
+      <div className="input-with-unit">
+        <input
+          id={ids.id}
+          aria-describedby={ids['aria-describedby']}
+          aria-invalid={ids['aria-invalid']}
+          className="input input-num"
+          inputMode="numeric"
+          value={draft.reminderDays}
+          onChange={(e) => setDraft({ ...draft, reminderDays: e.target.value })}
+        />
+        <span className="unit">days before</span>
+      </div>
+    </Field>
+  )
+}
+
+function PreviewPanel({ preview, values, loading, error }: { preview: PolicyPreview | null; values: Policy | null; loading: boolean; error: string | null }) {
   return (
     <section className="card preview" aria-labelledby="preview-title" aria-busy={loading || undefined}>
       <h2 id="preview-title" className="card-title">
@@ -379,6 +414,16 @@ export function PolicyScreen() {
             draft={d}
             setDraft={setDraft}
             error={fieldErr('retentionDays')}
+          />
+          <ReminderSetting draft={d} setDraft={setDraft} error={fieldErr('reminderDays')} />
+          <NumberSetting
+            field="staleAfterDays"
+            label="Flag keys unused for"
+            unit="days"
+            hint="Active keys not used for this long (never used counts from creation) are flagged and listed under Needs attention; 0 turns it off."
+            draft={d}
+            setDraft={setDraft}
+            error={fieldErr('staleAfterDays')}
           />
           <div className="field setting">
             <label className="check">

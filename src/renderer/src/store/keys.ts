@@ -16,6 +16,8 @@ export interface KeyFilters {
   owner: string
   scope: string
   expiringSoon: boolean
+  /** Stale keys: active keys unused for this many days (never used counts from creation); null = off. */
+  unusedForDays?: number | null
 }
 
 export interface KeySort {
@@ -24,7 +26,7 @@ export interface KeySort {
   order: 'asc' | 'desc'
 }
 
-export const EMPTY_FILTERS: KeyFilters = { search: '', status: 'all', owner: '', scope: '', expiringSoon: false }
+export const EMPTY_FILTERS: KeyFilters = { search: '', status: 'all', owner: '', scope: '', expiringSoon: false, unusedForDays: null }
 
 export interface CreateKeyInput {
   name?: string
@@ -82,11 +84,12 @@ export function filterQuery(f: KeyFilters): Omit<KeyQuery, 'offset' | 'limit' | 
   if (f.owner !== '') q.owner = f.owner
   if (f.scope.trim() !== '') q.scope = f.scope.trim()
   if (f.expiringSoon) q.expiringWithinDays = EXPIRING_SOON_DAYS
+  if (typeof f.unusedForDays === 'number') q.unusedForDays = f.unusedForDays
   return q
 }
 
 export function hasFilters(f: KeyFilters): boolean {
-  return f.search.trim() !== '' || f.status !== 'all' || f.owner !== '' || f.scope.trim() !== '' || f.expiringSoon
+  return f.search.trim() !== '' || f.status !== 'all' || f.owner !== '' || f.scope.trim() !== '' || f.expiringSoon || typeof f.unusedForDays === 'number'
 }
 
 function sortQuery(s: KeySort): Pick<KeyQuery, 'sort' | 'order'> {

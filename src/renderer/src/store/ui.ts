@@ -1,6 +1,6 @@
 import type { Slice } from './index'
 
-export type Screen = 'keys' | 'owners' | 'policy' | 'audit'
+export type Screen = 'keys' | 'owners' | 'policy' | 'audit' | 'attention'
 
 export interface Notice {
   id: number
