@@ -16,6 +16,7 @@ import type {
   OwnerView,
   Policy,
   PolicyPreview,
+  StoreCheck,
 } from './domain'
 import type { OperationName } from './operations'
 
@@ -215,6 +216,8 @@ export const contract = {
     output: {} as AuditEntry[],
   },
   auditVerify: { input: empty, output: {} as AuditCheck },
+  /** The full integrity check (`keydesk check`): pages, every row MAC, tombstones, the audit chain, the anchor. Also run in the background at start. */
+  storeCheck: { input: empty, output: {} as StoreCheck },
   auditExport: { input: empty, output: {} as SaveOutcome },
   inventoryExport: { input: empty, output: {} as SaveOutcome },
   /** Write the credential CSV of a handoff through a save dialog (owner-only file). */

@@ -26,6 +26,7 @@ export const OPERATION_NAMES = [
   'policyPreview',
   'auditList',
   'auditVerify',
+  'storeCheck',
   'auditExport',
   'inventoryExport',
   'credentialsSave',

@@ -49,6 +49,7 @@ beforeAll(async () => {
     policyPreview: policy,
     auditList: { action: 'key.create', target: 'x', beforeId: 5, limit: 10 },
     auditVerify: {},
+    storeCheck: {},
     auditExport: {},
     inventoryExport: {},
     credentialsSave: { handoffId },

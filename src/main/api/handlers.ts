@@ -20,7 +20,7 @@ import {
   type SaveOutcome,
 } from '../../shared/contract'
 import { OPERATION_NAMES, type OperationName } from '../../shared/operations'
-import type { IssuedKey } from '../../shared/domain'
+import type { IssuedKey, StoreCheck } from '../../shared/domain'
 import { HandoffRegistry } from './handoffs'
 import type { PlatformPorts } from './ports'
 import { parseInput } from './validate'
@@ -45,6 +45,8 @@ export interface ApiContext {
   ports: PlatformPorts
   handoffs: HandoffRegistry
   log: Logger
+  /** The last full integrity check (the app runs one in the background after start). */
+  integrity?: (StoreCheck & { checkedAt: string }) | null
 }
 
 export type Handlers = { [K in OperationName]: (input: ParsedInput<K>) => Promise<Output<K>> }
@@ -188,6 +190,13 @@ export function createHandlers(ctx: ApiContext): Handlers {
       if (confirm !== name.normalize('NFC').trim())
         throw invalid('confirm', `The confirmation does not match the owner's name exactly; type "${name.normalize('NFC').trim().slice(0, 128)}" to revoke all of its keys.`)
       return s.revokeOwnerKeys(name, reason)
+    },
+    async storeCheck() {
+      // Pauses between pages of keys, so the window stays responsive during a long check.
+      const r = await store().check({ yieldEvery: 1 })
+      ctx.integrity = { ...r, checkedAt: new Date().toISOString() }
+      if (!r.ok) ctx.log.warn(`integrity check found ${r.problems.length} problem(s)`)
+      return r
     },
     async policyGet() {
       return store().getPolicy()

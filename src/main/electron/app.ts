@@ -64,6 +64,9 @@ export function main(): void {
     // Expiry reminders: a check now and every hour while the app runs (issue 13).
     reminders = createReminderScheduler({ store, ports, log })
     void reminders.start()
+    // The full integrity check (every page, row MAC, tombstone, the audit chain, the anchor)
+    // is not done at open, where it would slow every start: it runs here, in the background.
+    if (store.ok) setTimeout(() => void api?.invoke('storeCheck', {}).catch(() => undefined), 5_000).unref()
 
     win = createMainWindow({ preloadPath: join(here, '../preload/index.cjs'), url: entryUrl, packaged: app.isPackaged })
     // A new document (reload) or a dead renderer must not inherit one-time secrets.
