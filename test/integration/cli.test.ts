@@ -171,7 +171,7 @@ describe('keydesk CLI contract', () => {
   it('policy show/set, and the cap counts revoked keys; purge frees slots', () => {
     const d = freshDir()
     expect(JSON.parse(cli(d, ['--json', 'policy', 'show']).stdout)).toEqual({
-      maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90,
+      maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90, reminderDays: [30, 7, 1], staleAfterDays: 45,
     })
     expect(cli(d, ['policy', 'set', 'max-keys-per-owner', '2']).code).toBe(0)
     const a = createJson(d, ['--name', 'a'])

@@ -143,7 +143,7 @@ describe('search', () => {
 })
 
 describe('sorting and paging', () => {
-  const rank = (k: KeyView) => ({ active: 0, expired: 1, revoked: 2 })[k.status]
+  const rank = (k: KeyView) => ({ active: 0, disabled: 1, expired: 2, revoked: 3 })[k.status]
   const keyOf: Record<SortField, (k: KeyView) => string | number> = {
     created: (k) => Date.parse(k.createdAt),
     name: (k) => k.name,
@@ -208,7 +208,7 @@ describe('sorting and paging', () => {
 
 describe('what a list item holds', () => {
   it('no secret, no hash, no MAC: only the view fields', () => {
-    const allowed = ['accessId', 'name', 'owner', 'ownerKind', 'ownerDisabled', 'description', 'scopes', 'status', 'hint', 'createdAt', 'expiresAt', 'resetAt', 'revokedAt', 'revokedReason', 'lastUsedAt', 'graceUntil', 'tampered'].sort()
+    const allowed = ['accessId', 'name', 'owner', 'ownerKind', 'ownerDisabled', 'description', 'scopes', 'status', 'hint', 'createdAt', 'expiresAt', 'resetAt', 'revokedAt', 'revokedReason', 'lastUsedAt', 'graceUntil', 'previousSecrets', 'disabledAt', 'stale', 'tampered'].sort()
     const hashes = t.store.database.prepare('SELECT hash, mac FROM keys').all() as { hash: Buffer; mac: Buffer }[]
     const pages = [t.store.list({ limit: 1000 }), t.store.list({ search: 'payroll' }), t.store.list({ status: 'revoked' })]
     for (const page of pages) {

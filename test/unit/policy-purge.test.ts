@@ -10,7 +10,7 @@ afterEach(() => t.cleanup())
 
 describe('policy', () => {
   it('defaults: 365-day max age, 100 keys per owner, 30-day default expiry, creation allowed, 90-day retention', () => {
-    expect(DEFAULT_POLICY).toEqual({ maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90 })
+    expect(DEFAULT_POLICY).toEqual({ maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90, reminderDays: [30, 7, 1], staleAfterDays: 45 })
     expect(t.store.getPolicy()).toEqual(DEFAULT_POLICY)
   })
 

@@ -73,7 +73,7 @@ describe('reset', () => {
     const k = t.store.create({ name: 'twice' })
     const r1 = t.store.reset(k.accessId, { confirm: 'twice', grace: '1h' })
     expect(ok(k.accessKey)).toBe(true)
-    const r2 = t.store.reset(k.accessId, { confirm: 'twice' })
+    const r2 = t.store.reset(k.accessId, { confirm: 'twice', previous: 'end' })
     expect(ok(k.accessKey)).toBe(false)
     expect(ok(r1.accessKey)).toBe(false)
     expect(ok(r2.accessKey)).toBe(true)

@@ -26,6 +26,7 @@ import {
   type AuditEntry,
   type CreateInput,
   type IssuedKey,
+  type KeyChanges,
   type KeyPage,
   type KeyQuery,
   type KeyView,
@@ -83,6 +84,9 @@ interface KeyRow {
   /** The key row's MAC'd copies of its owner's name and disabled time. */
   key_owner_name: string
   key_owner_disabled_at: number | null
+  disabled_at: number | null
+  prev2_hash: Buffer | null
+  prev2_valid_until: number | null
 }
 
 interface OwnerRow {
@@ -97,7 +101,7 @@ interface OwnerRow {
 const KEY_COLUMNS = `k.id, k.access_id, k.owner_id, k.name, k.description, k.scopes, k.hash, k.hint, k.prev_hash,
   k.prev_valid_until, k.status, k.created_at, k.expires_at, k.reset_at, k.revoked_at, k.revoked_reason,
   k.last_used_at, k.mac, o.name AS owner, o.kind AS owner_kind, o.disabled_at AS owner_disabled_at, o.mac AS owner_mac,
-  k.owner_name AS key_owner_name, k.owner_disabled_at AS key_owner_disabled_at`
+  k.owner_name AS key_owner_name, k.owner_disabled_at AS key_owner_disabled_at, k.disabled_at, k.prev2_hash, k.prev2_valid_until`
 const KEY_FROM = `keys k JOIN owners o ON o.id = k.owner_id`
 
 /**
@@ -105,13 +109,15 @@ const KEY_FROM = `keys k JOIN owners o ON o.id = k.owner_id`
  * The column the lookup matched is not read back (the caller has it), and the owner
  * comes from the key row's MAC'd copies: no join, no second lookup.
  */
-const VERIFY_COLS_TAIL = `prev_valid_until, scopes, status, created_at, expires_at, revoked_at, mac, last_used_at, owner_id, owner_name, owner_disabled_at`
+const VERIFY_COLS_TAIL = `prev_valid_until, scopes, status, created_at, expires_at, revoked_at, mac, last_used_at, owner_id, owner_name, owner_disabled_at, disabled_at, prev2_hash, prev2_valid_until`
 const VERIFY_BY_HASH = `SELECT id, access_id, name, NULL, prev_hash, ${VERIFY_COLS_TAIL} FROM keys WHERE hash = ?`
 const VERIFY_BY_PREV = `SELECT id, access_id, name, hash, NULL, ${VERIFY_COLS_TAIL} FROM keys WHERE prev_hash = ?`
+const VERIFY_BY_PREV2 = `SELECT id, access_id, name, hash, prev_hash, ${VERIFY_COLS_TAIL} FROM keys WHERE prev2_hash = ?`
 type VerifyRow = [
   id: number, accessId: string, name: string, hash: Buffer | null, prevHash: Buffer | null, prevUntil: number | null,
   scopes: string, status: 'active' | 'revoked', createdAt: number, expiresAt: number, revokedAt: number | null, mac: Buffer | null,
   lastUsedAt: number | null, ownerId: number, ownerName: string, ownerDisabledAt: number | null,
+  disabledAt: number | null, prev2Hash: Buffer | null, prev2Until: number | null,
 ]
 /** Position of last_used_at in VerifyRow: the one field no MAC covers. */
 const LAST_USED_INDEX = 12
@@ -132,13 +138,20 @@ interface KeyMacFields {
   created_at: number
   expires_at: number
   revoked_at: number | null
+  disabled_at?: number | null
+  prev2_hash?: Buffer | null
+  prev2_valid_until?: number | null
 }
 
 function keyMacData(r: KeyMacFields): string {
-  return JSON.stringify([
+  const base: unknown[] = [
     'key/1', r.access_id, r.owner_id, r.owner_name, r.owner_disabled_at, r.name, r.hash.toString('hex'),
     r.prev_hash ? r.prev_hash.toString('hex') : null, r.prev_valid_until, r.scopes, r.status, r.created_at, r.expires_at, r.revoked_at,
-  ])
+  ]
+  // core-shim: the per-key disable and the second previous slot, covered only when set (older rows keep their MAC).
+  if ((r.disabled_at ?? null) !== null || (r.prev2_hash ?? null) !== null)
+    base.push(r.disabled_at ?? null, r.prev2_hash ? r.prev2_hash.toString('hex') : null, r.prev2_valid_until ?? null)
+  return JSON.stringify(base)
 }
 
 /** A key row as read with KEY_COLUMNS → the fields its MAC covers (the row's own owner copies). */
@@ -164,7 +177,10 @@ function ownerMacData(r: { name: string; kind: string; disabled_at: number | nul
 }
 
 function policyMacData(p: Policy): string {
-  return JSON.stringify(['policy/1', p.maxKeyAgeDays, p.maxKeysPerOwner, p.defaultExpiryDays, p.allowCreation, p.retentionDays])
+  const base: unknown[] = ['policy/1', p.maxKeyAgeDays, p.maxKeysPerOwner, p.defaultExpiryDays, p.allowCreation, p.retentionDays]
+  // core-shim: reminder and stale settings, covered when present (policies written before them keep their MAC).
+  if (p.reminderDays !== undefined || p.staleAfterDays !== undefined) base.push(p.reminderDays ?? null, p.staleAfterDays ?? null)
+  return JSON.stringify(base)
 }
 
 /** Open (and on first use initialise) the store in dataDir, with its keychain entry. */
@@ -364,6 +380,12 @@ export class KeyStore {
   }
 
   private toView(r: KeyRow, now = this.now()): KeyView {
+    const previous: KeyView['previousSecrets'] = []
+    if (r.status === 'active') {
+      // core-shim: previous secrets' hints and last use are not kept here; the integrator's core has them.
+      if (r.prev_hash && r.prev_valid_until && r.prev_valid_until > now) previous.push({ hint: '', graceUntil: iso(r.prev_valid_until)!, lastUsedAt: null })
+      if (r.prev2_hash && r.prev2_valid_until && r.prev2_valid_until > now) previous.push({ hint: '', graceUntil: iso(r.prev2_valid_until)!, lastUsedAt: null })
+    }
     return {
       accessId: r.access_id,
       name: r.name,
@@ -372,7 +394,7 @@ export class KeyStore {
       ownerDisabled: r.owner_disabled_at !== null,
       description: r.description,
       scopes: r.scopes ? r.scopes.split(' ') : [],
-      status: r.status === 'revoked' ? 'revoked' : r.expires_at <= now ? 'expired' : 'active',
+      status: r.status === 'revoked' ? 'revoked' : r.expires_at <= now ? 'expired' : r.disabled_at !== null ? 'disabled' : 'active',
       hint: r.hint,
       createdAt: iso(r.created_at)!,
       expiresAt: iso(r.expires_at)!,
@@ -380,7 +402,10 @@ export class KeyStore {
       revokedAt: iso(r.revoked_at),
       revokedReason: r.revoked_reason,
       lastUsedAt: iso(r.last_used_at),
-      graceUntil: r.status === 'active' && r.prev_hash && r.prev_valid_until && r.prev_valid_until > now ? iso(r.prev_valid_until) : null,
+      graceUntil: previous.length ? previous.map((p) => p.graceUntil).sort().at(-1)! : null,
+      previousSecrets: previous,
+      disabledAt: iso(r.disabled_at),
+      stale: false,
       tampered: this.keyTampered(r),
     }
   }
@@ -691,10 +716,17 @@ export class KeyStore {
     const where: string[] = []
     const params: Record<string, unknown> = { now }
     const status = q.status ?? 'all'
-    if (status === 'active') where.push(`k.status = 'active' AND k.expires_at > @now`)
+    if (status === 'active') where.push(`k.status = 'active' AND k.expires_at > @now AND k.disabled_at IS NULL`)
+    else if (status === 'disabled') where.push(`k.status = 'active' AND k.expires_at > @now AND k.disabled_at IS NOT NULL`)
     else if (status === 'expired') where.push(`k.status = 'active' AND k.expires_at <= @now`)
     else if (status === 'revoked') where.push(`k.status = 'revoked'`)
-    else if (status !== 'all') throw invalid('status', 'Status must be one of all, active, expired, revoked.')
+    else if (status !== 'all') throw invalid('status', 'Status must be one of all, active, disabled, expired, revoked.')
+    if (q.unusedForDays !== undefined) {
+      const d = q.unusedForDays
+      if (!Number.isInteger(d) || d < 0 || d > 3650) throw invalid('unusedForDays', 'Unused-for must be a whole number of days between 0 and 3650.')
+      where.push(`k.status = 'active' AND k.expires_at > @now AND k.disabled_at IS NULL AND coalesce(k.last_used_at, k.created_at) <= @unusedBefore`)
+      params.unusedBefore = now - d * DAY_MS
+    }
     if (q.owner !== undefined && q.owner.trim() !== '') {
       const o = this.ownerRow(normalizeName(q.owner, 'owner', 'Owner'))
       if (!o) throw new KeydeskError('not_found', `Owner "${q.owner.trim()}" does not exist.`, 'owner')
@@ -742,7 +774,7 @@ export class KeyStore {
       name: `k.name ${order ?? 'ASC'}, k.id DESC`,
       accessId: `k.access_id ${order ?? 'ASC'}`,
       owner: `o.name ${order ?? 'ASC'}, k.id DESC`,
-      status: `CASE WHEN k.status = 'revoked' THEN 2 WHEN k.expires_at <= @now THEN 1 ELSE 0 END ${order ?? 'ASC'}, k.id DESC`,
+      status: `CASE WHEN k.status = 'revoked' THEN 3 WHEN k.expires_at <= @now THEN 2 WHEN k.disabled_at IS NOT NULL THEN 1 ELSE 0 END ${order ?? 'ASC'}, k.id DESC`,
       expires: `k.expires_at ${order ?? 'ASC'}, k.id DESC`,
       lastUsed: `k.last_used_at ${order ?? 'DESC'} NULLS LAST, k.id DESC`,
     }
@@ -761,7 +793,8 @@ export class KeyStore {
 
   // ───────────────────────────── reset / revoke ─────────────────────────────
 
-  reset(ref: string, opts: { confirm: string; grace?: string; owner?: string }, credentialCsv?: string): IssuedKey {
+  reset(ref: string, opts: { confirm: string; grace?: string; owner?: string; previous?: 'keep' | 'end' }, credentialCsv?: string): IssuedKey {
+    if (opts.previous !== undefined && opts.previous !== 'keep' && opts.previous !== 'end') throw invalid('previous', 'previous must be "keep" or "end".')
     const graceMs = opts.grace === undefined || opts.grace.trim() === '' ? 0 : parseDuration(opts.grace, 'grace')
     if (graceMs > MAX_GRACE_MS) throw invalid('grace', 'Grace period is too long: at most 30 days.')
     let staged: PendingFile | undefined
@@ -774,14 +807,30 @@ export class KeyStore {
         if (r.status === 'revoked') throw new KeydeskError('conflict', `Key ${r.access_id} is revoked; a revoked key cannot be reset.`, 'key')
         const now = this.now()
         if (r.expires_at <= now) throw new KeydeskError('conflict', `Key ${r.access_id} has expired; create a new key instead.`, 'key')
+        // core-shim: up to two previous secrets in grace; one still in grace is never replaced silently.
+        const live: { hash: Buffer; until: number }[] = []
+        if (r.prev_hash && r.prev_valid_until !== null && r.prev_valid_until > now) live.push({ hash: r.prev_hash, until: r.prev_valid_until })
+        if (r.prev2_hash && r.prev2_valid_until !== null && r.prev2_valid_until > now) live.push({ hash: r.prev2_hash, until: r.prev2_valid_until })
+        if (live.length > 0 && opts.previous === undefined)
+          throw new KeydeskError(
+            'conflict',
+            `Key ${r.access_id} has a previous secret still in its grace period (until ${iso(live[0]!.until)}); choose to keep it until then or end it now.`,
+            'previous',
+          )
+        const kept = opts.previous === 'keep' ? live : []
+        const slots = graceMs > 0 ? [{ hash: r.hash, until: Math.min(now + graceMs, r.expires_at) }, ...kept] : kept
+        if (slots.length > 2)
+          throw new KeydeskError('conflict', `Key ${r.access_id} already has two previous secrets in grace; end them now, or reset without a grace period.`, 'previous')
         const accessKey = newAccessKey()
-        const prevHash = graceMs > 0 ? r.hash : null
-        const prevUntil = graceMs > 0 ? Math.min(now + graceMs, r.expires_at) : null
+        const prevUntil = graceMs > 0 ? slots[0]!.until : null
         this.db
-          .prepare('UPDATE keys SET hash = ?, hint = ?, prev_hash = ?, prev_valid_until = ?, reset_at = ? WHERE id = ?')
-          .run(this.crypto.hashKey(accessKey), keyHint(accessKey), prevHash, prevUntil, now, r.id)
+          .prepare('UPDATE keys SET hash = ?, hint = ?, prev_hash = ?, prev_valid_until = ?, prev2_hash = ?, prev2_valid_until = ?, reset_at = ? WHERE id = ?')
+          .run(this.crypto.hashKey(accessKey), keyHint(accessKey), slots[0]?.hash ?? null, slots[0]?.until ?? null, slots[1]?.hash ?? null, slots[1]?.until ?? null, now, r.id)
         this.writeKeyMac(r.id)
-        this.audit('key.reset', r.access_id, { name: r.name, owner: r.owner, graceUntil: iso(prevUntil) })
+        this.audit('key.reset', r.access_id, {
+          name: r.name, owner: r.owner, graceUntil: iso(prevUntil),
+          ...(live.length > 0 ? { previous: opts.previous === 'keep' ? 'kept' : 'ended' } : {}),
+        })
         const out: IssuedKey = { accessId: r.access_id, accessKey, name: r.name, owner: r.owner, scopes: r.scopes ? r.scopes.split(' ') : [], expiresAt: iso(r.expires_at)! }
         if (credentialCsv !== undefined) {
           staged = stagePrivateFile(credentialCsv, credentialCsvText([out]))
@@ -795,6 +844,101 @@ export class KeyStore {
       staged?.abort()
       throw e
     }
+  }
+
+  /** core-shim: edit name, description, scopes, expiry (secrets untouched); audited key.update with {from,to} per changed field. */
+  updateKey(ref: string, changes: KeyChanges, owner?: string): KeyView {
+    return this.write(() => {
+      const r = this.resolve(ref, owner)
+      if (this.keyTampered(r)) throw new KeydeskError('tampered', `Key ${r.access_id} was edited outside KeyDesk; it cannot be changed. Revoke it and issue a new key.`, 'key')
+      if (r.status === 'revoked') throw new KeydeskError('conflict', `Key ${r.access_id} is revoked; a revoked key cannot be edited.`, 'key')
+      const now = this.now()
+      const diff: Record<string, { from: unknown; to: unknown }> = {}
+      let name = r.name
+      if (changes.name !== undefined) {
+        name = normalizeName(changes.name)
+        if (name !== r.name) {
+          const clash = this.db
+            .prepare(`SELECT 1 FROM keys WHERE owner_id = ? AND name = ? AND status = 'active' AND expires_at > ? AND id <> ? LIMIT 1`)
+            .get(r.owner_id, name, now, r.id)
+          if (clash) throw new KeydeskError('conflict', `Owner "${r.owner}" already has a live key named "${name}"; names are unique per owner until the key is revoked or expires.`, 'name')
+          diff.name = { from: r.name, to: name }
+        }
+      }
+      let description = r.description
+      if (changes.description !== undefined) {
+        description = normalizeDescription(changes.description)
+        if (description !== r.description) diff.description = { from: r.description, to: description }
+      }
+      let scopes = r.scopes ? r.scopes.split(' ') : []
+      if (changes.scopes !== undefined) {
+        const next = normalizeScopes(changes.scopes)
+        if (next.join(' ') !== scopes.join(' ')) diff.scopes = { from: scopes, to: next }
+        scopes = next
+      }
+      let expiresAt = r.expires_at
+      if ((changes.expiresIn ?? '').trim() !== '' || (changes.expiresAt ?? '').trim() !== '') {
+        if ((changes.expiresIn ?? '').trim() !== '' && (changes.expiresAt ?? '').trim() !== '')
+          throw invalid('expiresAt', 'Give either an expiry duration or an expiry date, not both.')
+        const field = (changes.expiresAt ?? '').trim() !== '' ? 'expiresAt' : 'expiresIn'
+        const at = field === 'expiresAt' ? parseInstant(changes.expiresAt!, 'expiresAt') : now + parseDuration(changes.expiresIn!, 'expiresIn')
+        if (at <= now) throw invalid(field, 'Expiry must be in the future.')
+        const policy = this.getPolicy()
+        const latest = r.created_at + policy.maxKeyAgeDays * DAY_MS
+        if (at > latest)
+          throw new KeydeskError('policy', `Expiry is past the policy's maximum key age of ${policy.maxKeyAgeDays} days from the key's creation (latest allowed: ${iso(latest)}).`, field)
+        if (at !== r.expires_at) diff.expiresAt = { from: iso(r.expires_at), to: iso(at) }
+        expiresAt = at
+      }
+      if (Object.keys(diff).length === 0) return this.toView(r, now)
+      this.db.prepare('UPDATE keys SET name = ?, description = ?, scopes = ?, expires_at = ? WHERE id = ?').run(name, description, scopes.join(' '), expiresAt, r.id)
+      if (diff.scopes) {
+        this.db.prepare('DELETE FROM key_scopes WHERE key_id = ?').run(r.id)
+        const ins = this.db.prepare('INSERT INTO key_scopes (scope, key_id) VALUES (?, ?)')
+        for (const sc of scopes) ins.run(sc, r.id)
+      }
+      this.writeKeyMac(r.id)
+      this.audit('key.update', r.access_id, diff)
+      return this.toView(this.keyRowById(r.id), now)
+    })
+  }
+
+  /** core-shim: switch one key off (reversible); verify answers `disabled`. */
+  disableKey(ref: string, reason?: string, owner?: string): KeyView {
+    const why = normalizeReason(reason)
+    return this.write(() => {
+      const r = this.resolve(ref, owner)
+      if (this.keyTampered(r)) throw new KeydeskError('tampered', `Key ${r.access_id} was edited outside KeyDesk; it cannot be changed. Revoke it.`, 'key')
+      if (r.status === 'revoked') throw new KeydeskError('conflict', `Key ${r.access_id} is revoked; a revoked key cannot be disabled.`, 'key')
+      if (r.disabled_at !== null) throw new KeydeskError('conflict', `Key ${r.access_id} ("${r.name}") is already disabled.`, 'key')
+      const now = this.now()
+      this.db.prepare('UPDATE keys SET disabled_at = ? WHERE id = ?').run(now, r.id)
+      this.writeKeyMac(r.id)
+      this.audit('key.disable', r.access_id, { name: r.name, owner: r.owner, reason: why })
+      return this.toView(this.keyRowById(r.id), now)
+    })
+  }
+
+  /** core-shim: undo disableKey. */
+  enableKey(ref: string, owner?: string): KeyView {
+    return this.write(() => {
+      const r = this.resolve(ref, owner)
+      if (this.keyTampered(r)) throw new KeydeskError('tampered', `Key ${r.access_id} was edited outside KeyDesk; it cannot be changed. Revoke it.`, 'key')
+      if (r.status === 'revoked') throw new KeydeskError('conflict', `Key ${r.access_id} is revoked; a revoked key cannot be enabled.`, 'key')
+      if (r.disabled_at === null) throw new KeydeskError('conflict', `Key ${r.access_id} ("${r.name}") is not disabled.`, 'key')
+      this.db.prepare('UPDATE keys SET disabled_at = NULL WHERE id = ?').run(r.id)
+      this.writeKeyMac(r.id)
+      this.audit('key.enable', r.access_id, { name: r.name, owner: r.owner })
+      return this.toView(this.keyRowById(r.id))
+    })
+  }
+
+  /** core-shim: distinct scopes of live keys, sorted. */
+  scopesInUse(): string[] {
+    return this.db
+      .prepare(`SELECT DISTINCT s.scope FROM key_scopes s JOIN keys k ON k.id = s.key_id WHERE k.status = 'active' AND k.expires_at > ? ORDER BY s.scope`)
+      .pluck()
+      .all(this.now()) as string[]
   }
 
   private markRevoked(id: number, at: number, reason: string | null): void {
@@ -850,6 +994,7 @@ export class KeyStore {
 
   private verifyByHash?: Statement
   private verifyByPrev?: Statement
+  private verifyByPrev2?: Statement
 
   /**
    * Is this key valid? Malformed and wrong-checksum keys are rejected before any
@@ -865,21 +1010,29 @@ export class KeyStore {
     this.verifyByHash ??= this.db.prepare(VERIFY_BY_HASH).raw(true)
     let r = this.verifyByHash.get(hash) as VerifyRow | undefined
     let viaGrace = false
+    let viaGrace2 = false
     if (r) r[3] = hash
     else {
       this.verifyByPrev ??= this.db.prepare(VERIFY_BY_PREV).raw(true)
       r = this.verifyByPrev.get(hash) as VerifyRow | undefined
       if (r) r[4] = hash
+      else {
+        this.verifyByPrev2 ??= this.db.prepare(VERIFY_BY_PREV2).raw(true)
+        r = this.verifyByPrev2.get(hash) as VerifyRow | undefined
+        viaGrace2 = r !== undefined
+      }
       viaGrace = true
     }
     if (!r) return { valid: false, reason: input.accessId !== undefined && this.accessIdExists(input.accessId) ? 'mismatch' : 'unknown' }
-    const [id, accessId, , , , prevUntil, scopes, status, , expiresAt, , , lastUsedAt, , owner, ownerDisabledAt] = r
+    const [id, accessId, , , , prevUntil1, scopes, status, , expiresAt, , , lastUsedAt, , owner, ownerDisabledAt, disabledAt, , prev2Until] = r
+    const prevUntil = viaGrace2 ? prev2Until : prevUntil1
     if (input.accessId !== undefined && input.accessId !== accessId) return { valid: false, reason: 'mismatch' }
     if (!this.keyRowAuthentic(r)) return { valid: false, reason: 'tampered' }
     if (viaGrace && !(prevUntil !== null && prevUntil > now)) return { valid: false, reason: input.accessId !== undefined ? 'mismatch' : 'unknown' }
     if (status === 'revoked') return { valid: false, reason: 'revoked' }
     if (expiresAt <= now) return { valid: false, reason: 'expired' }
     if (ownerDisabledAt !== null) return { valid: false, reason: 'owner_disabled' }
+    if (disabledAt !== null) return { valid: false, reason: 'disabled' }
     this.noteUsed(id, lastUsedAt, now)
     return { valid: true, accessId, owner, scopes: scopes ? scopes.split(' ') : [] }
   }
@@ -892,10 +1045,11 @@ export class KeyStore {
   private keyRowAuthentic(r: VerifyRow): boolean {
     const seen = this.macMemo.get(r[0])
     if (seen !== undefined && sameVerifiedFields(seen, r)) return true
-    const [, accessId, name, hash, prevHash, prevUntil, scopes, status, createdAt, expiresAt, revokedAt, mac, , ownerId, ownerName, ownerDisabledAt] = r
+    const [, accessId, name, hash, prevHash, prevUntil, scopes, status, createdAt, expiresAt, revokedAt, mac, , ownerId, ownerName, ownerDisabledAt, disabledAt, prev2Hash, prev2Until] = r
     const data = keyMacData({
       access_id: accessId, owner_id: ownerId, owner_name: ownerName, owner_disabled_at: ownerDisabledAt, name, hash: hash!,
       prev_hash: prevHash, prev_valid_until: prevUntil, scopes, status, created_at: createdAt, expires_at: expiresAt, revoked_at: revokedAt,
+      disabled_at: disabledAt, prev2_hash: prev2Hash, prev2_valid_until: prev2Until,
     })
     if (!this.crypto.macOk(data, mac)) return false
     if (this.macMemo.size >= MAC_MEMO_MAX) this.macMemo.delete(this.macMemo.keys().next().value!)
@@ -961,7 +1115,7 @@ export class KeyStore {
     }
     if (p === null || typeof p !== 'object' || !this.crypto.macOk(policyMacData(p), Buffer.from(mac, 'hex')))
       throw new KeydeskError('tampered', 'The policy in the key store was edited outside KeyDesk (its MAC does not match); refusing to use it.')
-    return p
+    return { ...p, reminderDays: p.reminderDays ?? DEFAULT_POLICY.reminderDays, staleAfterDays: p.staleAfterDays ?? DEFAULT_POLICY.staleAfterDays }
   }
 
   setPolicy(changes: Partial<Policy>): Policy {
@@ -970,7 +1124,7 @@ export class KeyStore {
       const next = validatePolicy({ ...before, ...changes })
       writePolicy(this.db, this.crypto, next)
       const changed = Object.fromEntries(
-        (Object.keys(next) as (keyof Policy)[]).filter((k) => next[k] !== before[k]).map((k) => [k, { from: before[k], to: next[k] }]),
+        (Object.keys(next) as (keyof Policy)[]).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(before[k])).map((k) => [k, { from: before[k], to: next[k] }]),
       )
       this.audit('policy.set', 'policy', changed)
       return next
@@ -1148,7 +1302,15 @@ export function validatePolicy(p: Policy): Policy {
     defaultExpiryDays: int(p.defaultExpiryDays, 'default-expiry-days', 1, 3650),
     allowCreation: p.allowCreation,
     retentionDays: int(p.retentionDays, 'retention-days', 0, 36500),
+    reminderDays: p.reminderDays ?? DEFAULT_POLICY.reminderDays,
+    staleAfterDays: int(p.staleAfterDays ?? DEFAULT_POLICY.staleAfterDays, 'stale-after-days', 0, 3650),
   }
+  // core-shim: reminder thresholds, 1..5 distinct whole numbers 1..365, kept descending.
+  if (!Array.isArray(out.reminderDays) || out.reminderDays.length < 1 || out.reminderDays.length > 5)
+    throw invalid('reminder-days', 'reminder-days must list 1 to 5 whole numbers of days from 1 to 365, e.g. 30,7,1.')
+  for (const d of out.reminderDays) int(d, 'reminder-days', 1, 365)
+  if (new Set(out.reminderDays).size !== out.reminderDays.length) throw invalid('reminder-days', 'reminder-days must not repeat a value.')
+  out.reminderDays = [...out.reminderDays].sort((a, b) => b - a)
   if (typeof out.allowCreation !== 'boolean') throw invalid('allow-creation', 'allow-creation must be true or false.')
   if (out.defaultExpiryDays > out.maxKeyAgeDays)
     throw invalid('default-expiry-days', `default-expiry-days (${out.defaultExpiryDays}) cannot exceed max-key-age-days (${out.maxKeyAgeDays}).`)

@@ -4,6 +4,7 @@
  */
 import { migration as m0001 } from './0001-init'
 import { migration as m0002 } from './0002-audit'
+import { migration as m0004 } from './0004-key-edits'
 
 export interface Migration {
   version: number
@@ -11,5 +12,5 @@ export interface Migration {
   up: string
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002]
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0004]
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
