@@ -52,11 +52,12 @@ const handoffId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a handoff ID')
 const days = (min: number, max: number) => z.number().int().min(min).max(max)
 
 export const keyQuerySchema = z.strictObject({
-  status: z.enum(['all', 'active', 'expired', 'revoked']).optional(),
+  status: z.enum(['all', 'active', 'disabled', 'expired', 'revoked']).optional(),
   owner: text(128).optional(),
   scope: text(64).optional(),
   search: text(200).optional(),
   expiringWithinDays: days(0, 3650).optional(),
+  unusedForDays: days(0, 3650).optional(),
   sort: z.enum(['created', 'name', 'accessId', 'owner', 'status', 'expires', 'lastUsed']).optional(),
   order: z.enum(['asc', 'desc']).optional(),
   offset: z.number().int().min(0).max(100_000_000).optional(),
@@ -69,6 +70,8 @@ const policyChanges = z.strictObject({
   defaultExpiryDays: days(1, 3650).optional(),
   allowCreation: z.boolean().optional(),
   retentionDays: days(0, 36500).optional(),
+  reminderDays: z.array(days(1, 365)).min(1).max(5).optional(),
+  staleAfterDays: days(0, 3650).optional(),
 })
 
 const empty = z.strictObject({})
@@ -120,9 +123,26 @@ export const contract = {
   /** Bulk issue from a CSV of names, chosen in an open-file dialog; all or none. */
   keysImport: { input: empty, output: {} as OneTimeSecret | null },
   keysReset: {
-    input: z.strictObject({ accessId, confirm: text(1000), grace: text(20).optional() }),
+    input: z.strictObject({ accessId, confirm: text(1000), grace: text(20).optional(), previous: z.enum(['keep', 'end']).optional() }),
     output: {} as OneTimeSecret,
   },
+  /** Edit name, description, scopes or expiry (within policy); secrets are untouched. */
+  keysUpdate: {
+    input: z.strictObject({
+      accessId,
+      name: text(1000).optional(),
+      description: text(5000).optional(),
+      scopes: z.array(text(64)).max(64).optional(),
+      expiresIn: text(20).optional(),
+      expiresAt: text(40).optional(),
+    }),
+    output: {} as KeyView,
+  },
+  /** Switch one key off (reversible); verify answers `disabled`. */
+  keysDisable: { input: z.strictObject({ accessId, reason: text(1000).optional() }), output: {} as KeyView },
+  keysEnable: { input: z.strictObject({ accessId }), output: {} as KeyView },
+  /** Distinct scopes of live keys, for the scopes picker. */
+  scopesInUse: { input: empty, output: {} as string[] },
   keysRevoke: {
     input: z.strictObject({ accessIds: z.array(accessId).min(1).max(100_000), reason: text(1000).optional() }),
     output: {} as { revoked: number },
