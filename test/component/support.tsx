@@ -16,7 +16,7 @@ export const ok = <T,>(value: T): Result<T> => ({ ok: true, value })
 export const fail = (kind: string, message: string, field?: string): Result<never> =>
   ({ ok: false, error: { kind, message, ...(field ? { field } : {}) } }) as Result<never>
 
-export const POLICY: Policy = { maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90 }
+export const POLICY: Policy = { maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90, reminderDays: [30, 7, 1], staleAfterDays: 45 }
 
 export const HEALTH: AppHealth = {
   ok: true,
@@ -50,6 +50,9 @@ export function keyView(over: Partial<KeyView> = {}): KeyView {
     revokedReason: null,
     lastUsedAt: new Date(Date.now() - 3 * 3_600_000).toISOString(),
     graceUntil: null,
+    previousSecrets: [],
+    disabledAt: null,
+    stale: false,
     tampered: false,
     ...over,
   }

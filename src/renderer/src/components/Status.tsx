@@ -2,7 +2,7 @@ import type { KeyView } from '../../../shared/domain'
 import { formatDate, formatDateTime, isExpiringSoon, relativeTime } from '../lib/format'
 import { IconClock, IconWarning } from './icons'
 
-const LABEL = { active: 'Active', expired: 'Expired', revoked: 'Revoked' } as const
+const LABEL = { active: 'Active', disabled: 'Disabled', expired: 'Expired', revoked: 'Revoked' } as const
 
 /** Status in words and colour (the colour is never the only signal). */
 export function StatusBadge({ k }: { k: Pick<KeyView, 'status' | 'tampered' | 'ownerDisabled'> }) {
@@ -11,6 +11,13 @@ export function StatusBadge({ k }: { k: Pick<KeyView, 'status' | 'tampered' | 'o
       <span className="badge badge-danger" title="The database row was edited outside KeyDesk; this key never verifies.">
         <IconWarning className="icon icon-sm" />
         Tampered
+      </span>
+    )
+  if (k.status === 'disabled')
+    return (
+      <span className="badge badge-disabled" title="Switched off by an admin; it does not verify until enabled again.">
+        <span className="dot" aria-hidden="true" />
+        Disabled
       </span>
     )
   if (k.status === 'active' && k.ownerDisabled)
