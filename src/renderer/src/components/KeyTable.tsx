@@ -161,7 +161,7 @@ const Row = memo(function Row({ index, start, now, tabbable, onFocusRow }: { ind
         {k.accessId}
       </div>
       <div role="gridcell" className="cell col-owner" title={`${k.owner} (${k.ownerKind === 'service' ? 'service account' : 'user'})`}>
-        <span className="truncate owner-name">{k.owner}</span>
+        <span className="truncate key-owner">{k.owner}</span>
         {k.ownerKind === 'service' && <span className="tag">svc</span>}
       </div>
       <div role="gridcell" className="cell col-status">

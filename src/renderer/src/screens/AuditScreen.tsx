@@ -71,6 +71,8 @@ function valueText(v: unknown, field: string): string {
   if (v === null || v === undefined || v === '') return 'none'
   if (Array.isArray(v)) return v.length ? v.join(field === 'reminderDays' ? ', ' : ' ') + (field === 'reminderDays' ? ' days' : '') : 'none'
   if (typeof v === 'boolean') return v ? 'yes' : 'no'
+  if (field === 'kind' && (v === 'service' || v === 'user')) return v === 'service' ? 'service account' : 'user'
+  if (field === 'previous' && (v === 'kept' || v === 'ended')) return v === 'kept' ? 'kept until its grace ends' : 'ended at the reset'
   if (typeof v === 'number' && DAY_FIELDS.has(field)) return v === 1 ? '1 day' : `${formatCount(v)} days`
   if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return formatDateTime(v)
   if (typeof v === 'object') return JSON.stringify(v)
