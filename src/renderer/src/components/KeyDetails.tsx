@@ -32,6 +32,14 @@ export function KeyDetails() {
   useEffect(() => {
     if (accessId) titleRef.current?.focus({ preventScroll: true })
   }, [accessId])
+  // An action can disable the button that has focus (Revoke key once the key is revoked): focus then goes to the
+  // panel's title instead of falling to the page body.
+  const lastFocus = useRef<HTMLElement | null>(null)
+  useEffect(() => {
+    const el = lastFocus.current
+    if (el && el instanceof HTMLButtonElement && el.disabled && (document.activeElement === document.body || document.activeElement === el))
+      titleRef.current?.focus({ preventScroll: true })
+  })
   if (!k) return null
 
   const close = () => {
@@ -120,7 +128,7 @@ export function KeyDetails() {
   }
 
   return (
-    <section className="details" aria-label="Key details" onKeyDown={onKeyDown}>
+    <section className="details" aria-label="Key details" onKeyDown={onKeyDown} onFocus={(e) => (lastFocus.current = e.target)}>
       <div className="details-head">
         <p className="eyebrow">Key details</p>
         <button type="button" className="icon-btn" aria-label="Close details" title="Close details (Esc)" onClick={close}>

@@ -230,17 +230,23 @@ export function KeyTable() {
   const rendered = items.some((it) => it.index === focusRow)
   const tabRow = rendered ? focusRow : (items.find((it) => it.start - HEAD_H >= (scrollRef.current?.scrollTop ?? 0) - 1)?.index ?? first)
 
+  // Each move cancels a previous one still waiting for its row to render (a late focus must never win).
+  const focusSeq = useRef(0)
   const focusRowAt = (next: number) => {
+    const seq = ++focusSeq.current
     setFocusRow(next)
     v.scrollToIndex(next, { align: 'auto' })
     const focus = (tries: number) => {
+      if (seq !== focusSeq.current) return
       const btn = scrollRef.current?.querySelector<HTMLElement>(`[data-row-index="${next}"] .row-name`)
       if (btn) btn.focus({ preventScroll: true })
       else if (tries > 0) requestAnimationFrame(() => focus(tries - 1))
     }
-    requestAnimationFrame(() => focus(20))
+    focus(0)
+    if (!document.activeElement?.closest(`[data-row-index="${next}"]`)) requestAnimationFrame(() => focus(20))
   }
   const focusHeader = (i: number) => {
+    focusSeq.current++
     headerCol.current = i
     scrollRef.current?.querySelector<HTMLElement>(`[data-head-index="${i}"]`)?.focus()
   }

@@ -215,9 +215,9 @@ function BulkBar() {
   const { clearSelection, openDialog } = useStore(useShallow((s) => ({ clearSelection: s.clearSelection, openDialog: s.openDialog })))
   if (count === 0 && !selectingAll) return null
   const clear = () => {
+    // The bar goes away: focus moves to the list first, so it never falls to the page body.
+    if (!focusGrid()) document.querySelector<HTMLElement>('[data-screen-heading]')?.focus()
     clearSelection()
-    // The bar goes away: focus returns to the list.
-    requestAnimationFrame(() => focusGrid() || document.querySelector<HTMLElement>('[data-screen-heading]')?.focus())
   }
   const open = () => {
     const s = useStore.getState()
