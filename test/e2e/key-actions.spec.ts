@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /// <reference path="../../src/renderer/src/keydesk.d.ts" />
 /**
  * Issue 10, end to end on a real store, checked with the real CLI: the reset's
@@ -77,7 +78,8 @@ async function doneWithPanel(): Promise<string> {
   return key
 }
 
-const keys: Record<string, { accessId: string; accessKey: string }> = {}
+type Issued = { accessId: string; accessKey: string }
+const keys = {} as Record<'idle' | 'busy' | 'edit' | 'toggle', Issued> & Record<string, Issued | undefined>
 
 test.beforeAll(async () => {
   app = await launchApp({ actor: 'alice', viewport: { width: 1280, height: 800 } })

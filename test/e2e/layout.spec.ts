@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * Every window size, checked by element boxes, and every screen and dialog
  * checked by axe (WCAG 2.2 AA rules plus best practices) in both colour
