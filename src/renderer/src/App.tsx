@@ -37,7 +37,7 @@ function stillWorks(kind: string | undefined): string {
     case 'tampered':
       return 'Nothing was changed by KeyDesk. Keys whose records were edited never verify; the others are as they were.'
     default:
-      return 'Nothing in the store was changed, and keys already issued are as they were. This window stops no service; “keydesk health” in a terminal shows what each one sees.'
+      return 'Keys already issued are not touched by this window, and a keydesk serve that is already running is not stopped by it; “keydesk health” in a terminal shows what the store looks like from there.'
   }
 }
 

@@ -188,6 +188,7 @@ export function AuditScreen() {
   useDebouncedEffect(target, 250, (v) => setAuditFilter({ target: v }))
 
   const verify = async () => {
+    if (verifying) return
     setVerifying(true)
     const r = await verifyAudit()
     setVerifying(false)
@@ -209,18 +210,21 @@ export function AuditScreen() {
           </h1>
           <p className="subtitle">Every change, newest first. Each entry is chained to the one before it, so edits outside KeyDesk are detected.</p>
         </div>
+        {!down && (
         <div className="head-actions">
-          <button type="button" className="btn btn-ghost" disabled={down} onClick={() => void doExport()}>
+          <button type="button" className="btn btn-ghost" onClick={() => void doExport()}>
             <IconDownload />
             Export CSV
           </button>
-          <button type="button" className="btn btn-secondary" onClick={() => void verify()} disabled={verifying || down}>
+          <button type="button" className="btn btn-secondary" onClick={() => void verify()} aria-disabled={verifying || undefined}>
             <IconShield />
             {verifying ? 'Verifying…' : 'Verify integrity'}
           </button>
         </div>
+        )}
       </header>
       <Verdict />
+      {!down && (
       <div className="toolbar" role="search" aria-label="Filter the audit log">
         <div className="filter">
           <label className="filter-label" htmlFor="audit-action">
@@ -250,6 +254,7 @@ export function AuditScreen() {
           />
         </div>
       </div>
+      )}
       {down ? (
         <StoreDown what="The audit log" />
       ) : error ? (
