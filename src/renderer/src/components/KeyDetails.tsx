@@ -88,10 +88,14 @@ export function KeyDetails() {
         <button type="button" className="btn btn-secondary" disabled={resetBlocked !== null} title={resetBlocked ?? 'Issue a new access key for this key'} onClick={() => openDialog({ type: 'reset', key: k })}>
           Reset access key
         </button>
-        <button type="button" className="btn btn-secondary" disabled={editBlocked !== null} title={editBlocked ?? 'Change name, description, scopes or expiry'} onClick={() => openDialog({ type: 'edit', key: k })}>
-          <IconEdit />
-          Edit key
-        </button>
+        {/* A revoked key can never be edited or switched on again: those buttons are not shown at all. */}
+        {k.status !== 'revoked' && (
+          <button type="button" className="btn btn-secondary" disabled={editBlocked !== null} title={editBlocked ?? 'Change name, description, scopes or expiry'} onClick={() => openDialog({ type: 'edit', key: k })}>
+            <IconEdit />
+            Edit key
+          </button>
+        )}
+        {k.status !== 'revoked' && (
         <button
           type="button"
           className="btn btn-secondary"
@@ -103,6 +107,7 @@ export function KeyDetails() {
           {disabled ? <IconPlay /> : <IconPause />}
           {disabled ? 'Enable key' : 'Disable key'}
         </button>
+        )}
         <button
           type="button"
           className="btn btn-danger-outline"
