@@ -11,7 +11,7 @@
  * entry's target opening its key.
  */
 import { spawnSync } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Papa from 'papaparse'
@@ -142,7 +142,13 @@ test('reset inside a grace period: the previous key’s grace end is shown and m
   await dialog.getByRole('textbox', { name: 'Type the key name to confirm' }).fill('rotate/busy')
   await dialog.getByRole('button', { name: 'Reset access key' }).click()
   await expect(group).toHaveAttribute('aria-invalid', 'true')
+  mkdirSync(join(ROOT, 'test-results/screens'), { recursive: true })
   await expect(group).toContainText('Choose what happens to the previous access key first.')
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme })
+    await dialog.screenshot({ path: join(ROOT, 'test-results/screens', `60-reset-inside-grace${scheme === 'dark' ? '-dark' : ''}.png`) })
+  }
+  await page.emulateMedia({ colorScheme: 'light' })
   await expect(secretPanel()).toHaveCount(0)
   await group.getByRole('radio', { name: 'Keep it working until then' }).check()
   await dialog.getByRole('button', { name: 'Reset access key' }).click()

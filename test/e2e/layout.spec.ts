@@ -155,9 +155,11 @@ for (const size of [
     }
     expect(await grid().evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0)
     expect(await truncated('.key-table .tbody .key-owner')).toEqual([])
+    expect(await truncated('.key-table .tbody .col-expires > .expires')).toEqual([])
     // More rows than the old six.
     expect(await grid().locator('.tbody [role="row"]').evaluateAll((rows) => rows.filter((r) => r.getBoundingClientRect().bottom <= (document.querySelector('#key-grid') as HTMLElement).getBoundingClientRect().bottom).length)).toBeGreaterThanOrEqual(size.height >= 600 ? 7 : 6)
     if (size.width === 900) await check('42-keys-900')
+    else await shot('45-keys-800')
     // The folded filters open as one panel and close with Esc, back on their button.
     const more = page.getByRole('button', { name: 'More filters' })
     await more.click()
@@ -178,6 +180,7 @@ for (const size of [
     expect(s.x + s.width).toBeLessThanOrEqual(d.x)
     expect(await grid().evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0)
     if (size.width === 900) await check('44-keys-details-900')
+    else await shot('46-keys-details-800')
     await details.getByRole('button', { name: 'Close details' }).click()
   })
 }
