@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// npm start: launch the KeyDesk window. Without an Electron binary (it cannot be
-// downloaded everywhere) this prints one line saying so and exits 1.
+// npm start: open the KeyDesk window. When the Electron binary is missing it is
+// fetched once with Electron's own install-electron; where that download fails
+// (no network) this says so in one line and exits 1.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { ELECTRON_MISSING_MESSAGE, ROOT, electronBinaryPath } from './electron-path.js'
+import { ROOT, ensureElectron } from './electron-path.js'
 
-const electron = electronBinaryPath()
-if (!electron) {
-  process.stderr.write(ELECTRON_MISSING_MESSAGE + '\n')
+const electron = ensureElectron({ spawnSync })
+if (typeof electron !== 'string') {
+  process.stderr.write(
+    `KeyDesk: could not get the Electron binary (${electron.failed}); with network, run \`npx install-electron\` and \`npm start\` again — the CLI (\`npx keydesk\`) works without it.\n`,
+  )
   process.exit(1)
 }
 

@@ -417,6 +417,58 @@ program
   )
 
 program
+  .command('disable <idOrName>')
+  .description('switch a key off (reversible with enable); verify answers "disabled"')
+  .option('--owner <name>', 'owner, when the name is used by several owners')
+  .option('--reason <text>', 'why, for the audit log')
+  .action((ref: string, o: { owner?: string; reason?: string }) =>
+    withStore((s, g) => {
+      const k = s.disableKey(ref, o.reason, o.owner)
+      if (g.json) return json(listItem(k))
+      out(`Disabled ${k.accessId} ("${k.name}", ${k.owner}); it does not verify until enabled.`)
+    }),
+  )
+
+program
+  .command('enable <idOrName>')
+  .description('switch a disabled key on again')
+  .option('--owner <name>', 'owner, when the name is used by several owners')
+  .action((ref: string, o: { owner?: string }) =>
+    withStore((s, g) => {
+      const k = s.enableKey(ref, o.owner)
+      if (g.json) return json(listItem(k))
+      out(`Enabled ${k.accessId} ("${k.name}", ${k.owner}).`)
+    }),
+  )
+
+program
+  .command('edit <idOrName>')
+  .description("change a key's name, description, scopes or expiry (its secret is untouched)")
+  .option('--owner <name>', 'owner, when the name is used by several owners')
+  .option('--name <name>', 'new name')
+  .option('--description <text>', 'new description')
+  .option('--scope <scope>', 'the new scopes (repeatable; replaces the old ones)', collect)
+  .option('--no-scopes', 'remove every scope')
+  .option('--expires-in <duration>', 'new expiry from now, e.g. 30d (within the policy max age)')
+  .option('--expires-at <iso>', 'new expiry date or date-time')
+  .action((ref: string, o: { owner?: string; name?: string; description?: string; scope?: string[]; scopes?: boolean; expiresIn?: string; expiresAt?: string }) =>
+    withStore((s, g) => {
+      const changes = {
+        ...(o.name !== undefined ? { name: o.name } : {}),
+        ...(o.description !== undefined ? { description: o.description } : {}),
+        ...(o.scope !== undefined ? { scopes: o.scope } : o.scopes === false ? { scopes: [] } : {}),
+        ...(o.expiresIn !== undefined ? { expiresIn: o.expiresIn } : {}),
+        ...(o.expiresAt !== undefined ? { expiresAt: o.expiresAt } : {}),
+      }
+      if (Object.keys(changes).length === 0)
+        throw new KeydeskError('invalid_input', 'Nothing to change: give --name, --description, --scope, --no-scopes, --expires-in or --expires-at.', 'changes')
+      const k = s.updateKey(ref, changes, o.owner)
+      if (g.json) return json(listItem(k))
+      out(`Updated ${k.accessId} ("${k.name}", ${k.owner}): scopes ${k.scopes.join(' ') || '(none)'}, expires ${k.expiresAt}.`)
+    }),
+  )
+
+program
   .command('verify')
   .description('check a key: --access-id + --access-key, --key, or the key on stdin')
   .option('--access-id <id>', 'access ID (with --access-key)')

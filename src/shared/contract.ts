@@ -169,9 +169,26 @@ export const contract = {
   /** Bulk issue from a CSV of names, chosen in an open-file dialog; all or none. */
   keysImport: { input: empty, output: {} as OneTimeSecret | null },
   keysReset: {
-    input: z.strictObject({ accessId, confirm: text(1000), grace: text(20).optional() }),
+    input: z.strictObject({ accessId, confirm: text(1000), grace: text(20).optional(), previous: z.enum(['keep', 'end']).optional() }),
     output: {} as OneTimeSecret,
   },
+  /** Edit name, description, scopes or expiry (within policy); secrets are untouched. */
+  keysUpdate: {
+    input: z.strictObject({
+      accessId,
+      name: text(1000).optional(),
+      description: text(5000).optional(),
+      scopes: z.array(text(64)).max(64).optional(),
+      expiresIn: text(20).optional(),
+      expiresAt: text(40).optional(),
+    }),
+    output: {} as KeyView,
+  },
+  /** Switch one key off (reversible); verify answers `disabled`. */
+  keysDisable: { input: z.strictObject({ accessId, reason: text(1000).optional() }), output: {} as KeyView },
+  keysEnable: { input: z.strictObject({ accessId }), output: {} as KeyView },
+  /** Distinct scopes of live keys, for the scopes picker. */
+  scopesInUse: { input: empty, output: {} as string[] },
   keysRevoke: {
     input: z.strictObject({ accessIds: z.array(accessId).min(1).max(100_000), reason: text(1000).optional() }),
     output: {} as { revoked: number },

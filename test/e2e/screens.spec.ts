@@ -50,13 +50,19 @@ function cliVerify(key: string): { status: number | null; json: Record<string, u
 
 const keysNav = () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Keys', exact: true })
 const row = (name: string) => page.getByRole('row').filter({ has: page.getByRole('button', { name, exact: true }) })
-const statusOf = (name: string) => row(name).getByRole('cell').nth(4)
+const statusOf = (name: string) => row(name).locator('.col-status')
 /** A field's error is shown next to it and is part of its accessible description (aria-describedby). */
 async function errorAt(control: Locator, text: string): Promise<void> {
   await expect(control).toHaveAttribute('aria-invalid', 'true')
   await expect(control).toHaveAccessibleDescription(new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
   const id = (await control.getAttribute('aria-describedby'))!.split(' ')[0]!
   await expect(page.locator(`[id="${id}"]`)).toBeVisible()
+}
+/** The "Expiring within 7 days" filter, folded behind "More filters" below 1440 px. */
+async function expiringToggle(): Promise<Locator> {
+  const more = page.getByRole('button', { name: /^More filters/ })
+  if ((await more.isVisible()) && (await more.getAttribute('aria-expanded')) !== 'true') await more.click()
+  return page.getByRole('checkbox', { name: 'Expiring within 7 days' })
 }
 const secretDialog = () => page.getByRole('dialog', { name: 'Save your access key' })
 
@@ -206,7 +212,7 @@ test('seed more keys and owners for the list, bulk and owner flows', async () =>
   ])
   await page.reload()
   await expect(row('deploy/production')).toBeVisible()
-  await expect(page.getByRole('table', { name: 'API keys' }).getByRole('row')).toHaveCount(12) // header + 11
+  await expect(page.getByRole('grid', { name: 'API keys' }).getByRole('row')).toHaveCount(12) // header + 11
   await shot('07-keys-list')
 })
 
@@ -216,24 +222,25 @@ test('find keys: search as you type, filters, sort by column', async () => {
   await page.keyboard.press('/')
   await expect(search).toBeFocused()
   await search.pressSequentially('deploy', { delay: 20 })
-  await expect(page.getByRole('table', { name: 'API keys' }).getByRole('row')).toHaveCount(4)
+  await expect(page.getByRole('grid', { name: 'API keys' }).getByRole('row')).toHaveCount(4)
   await search.fill('')
-  await page.getByRole('checkbox', { name: 'Expiring within 7 days' }).check()
-  await expect(page.getByRole('table', { name: 'API keys' }).getByRole('row')).toHaveCount(3)
+  await (await expiringToggle()).check()
+  await expect(page.getByRole('grid', { name: 'API keys' }).getByRole('row')).toHaveCount(3)
   await expect(row('deploy/production')).toContainText('in 3 days')
   await shot('08-expiring-soon', { dark: false })
-  await page.getByRole('checkbox', { name: 'Expiring within 7 days' }).uncheck()
+  await (await expiringToggle()).uncheck()
+  await page.getByRole('button', { name: /^More filters/ }).click()
 
   const nameHeader = page.getByRole('columnheader', { name: 'Name' })
   await nameHeader.getByRole('button').click()
   await expect(nameHeader).toHaveAttribute('aria-sort', 'ascending')
-  await expect(page.getByRole('table', { name: 'API keys' }).getByRole('row').nth(1)).toContainText('analytics/ingest')
+  await expect(page.getByRole('grid', { name: 'API keys' }).getByRole('row').nth(1)).toContainText('analytics/ingest')
   await nameHeader.getByRole('button').click()
   await expect(nameHeader).toHaveAttribute('aria-sort', 'descending')
-  await expect(page.getByRole('table', { name: 'API keys' }).getByRole('row').nth(1)).toContainText('reports/nightly')
+  await expect(page.getByRole('grid', { name: 'API keys' }).getByRole('row').nth(1)).toContainText('reports/nightly')
   await page.getByRole('columnheader', { name: 'Expires' }).getByRole('button').click()
   await expect(page.getByRole('columnheader', { name: 'Expires' })).toHaveAttribute('aria-sort', 'ascending')
-  await expect(page.getByRole('table', { name: 'API keys' }).getByRole('row').nth(1)).toContainText('reports/nightly')
+  await expect(page.getByRole('grid', { name: 'API keys' }).getByRole('row').nth(1)).toContainText('reports/nightly')
   await shot('09-sorted-by-expiry', { dark: false })
   await page.getByRole('combobox', { name: 'Status' }).selectOption({ label: 'Revoked' })
   await expect(page.getByText('No keys match')).toBeVisible()
@@ -306,7 +313,7 @@ test('revoke one key from its details', async () => {
 
 test('bulk revoke: picked rows with names in the confirmation, then select-all on a filtered view', async () => {
   await page.getByRole('searchbox', { name: 'Search keys' }).fill('batch')
-  await expect(page.getByRole('table', { name: 'API keys' }).getByRole('row')).toHaveCount(6)
+  await expect(page.getByRole('grid', { name: 'API keys' }).getByRole('row')).toHaveCount(6)
   await page.getByRole('checkbox', { name: 'Select batch/job-1' }).check()
   await page.getByRole('checkbox', { name: 'Select batch/job-2' }).check()
   const bulk = page.getByRole('button', { name: /^Revoke selected/ })
@@ -316,6 +323,9 @@ test('bulk revoke: picked rows with names in the confirmation, then select-all o
   let dialog = page.getByRole('dialog', { name: /^Revoke/ })
   await expect(dialog.getByRole('heading')).toHaveText('Revoke 2 keys?')
   await expect(dialog.getByRole('group', { name: 'Keys to revoke' }).getByRole('listitem')).toHaveText([/batch\/job-1/, /batch\/job-2/])
+  // Two keys that work now: the number is typed first.
+  await expect(dialog.getByRole('button', { name: 'Revoke', exact: true })).toBeDisabled()
+  await dialog.getByRole('textbox', { name: 'Type the number of keys to confirm' }).fill('2')
   await shot('17-bulk-confirm', { target: dialog })
   await dialog.getByRole('button', { name: 'Revoke', exact: true }).click()
   await expect(dialog).toBeHidden()
@@ -330,6 +340,7 @@ test('bulk revoke: picked rows with names in the confirmation, then select-all o
   dialog = page.getByRole('dialog', { name: /^Revoke/ })
   await expect(dialog.getByRole('heading')).toHaveText('Revoke 3 keys?')
   await expect(dialog.getByRole('group', { name: 'Keys to revoke' }).getByRole('listitem')).toHaveText([/batch\/job-3/, /batch\/job-4/, /batch\/job-5/])
+  await dialog.getByRole('textbox', { name: 'Type the number of keys to confirm' }).fill('3')
   await dialog.getByRole('textbox', { name: 'Reason' }).fill('batch system retired')
   await shot('18-select-all-confirm', { target: dialog, dark: false })
   await dialog.getByRole('button', { name: 'Revoke', exact: true }).click()

@@ -25,14 +25,18 @@ beforeAll(async () => {
   const issued = await f.api.invoke('keysCreate', { name: 'handed', owner: 'svc', scopes: ['read'] })
   if (!issued.ok) throw new Error(issued.error.message)
   const handoffId = issued.value.handoffId
-  const policy = { maxKeyAgeDays: 100, maxKeysPerOwner: 10, defaultExpiryDays: 10, allowCreation: false, retentionDays: 1 }
+  const policy = { maxKeyAgeDays: 100, maxKeysPerOwner: 10, defaultExpiryDays: 10, allowCreation: false, retentionDays: 1, reminderDays: [7, 1], staleAfterDays: 30 }
   baselines = {
     health: {},
-    keysList: { status: 'active', owner: 'svc', scope: 'read', search: 'base', expiringWithinDays: 7, sort: 'name', order: 'asc', offset: 0, limit: 10 },
+    keysList: { status: 'active', owner: 'svc', scope: 'read', search: 'base', expiringWithinDays: 7, unusedForDays: 3, sort: 'name', order: 'asc', offset: 0, limit: 10 },
     keysGet: { accessId: base.accessId },
     keysCreate: { name: 'new-key', owner: 'svc', scopes: ['read'], description: 'd', expiresIn: '7d', expiresAt: '2031-02-01' },
     keysImport: {},
-    keysReset: { accessId: base.accessId, confirm: 'base', grace: '1h' },
+    keysReset: { accessId: base.accessId, confirm: 'base', grace: '1h', previous: 'keep' },
+    keysUpdate: { accessId: base.accessId, name: 'base2', description: 'd', scopes: ['read'], expiresIn: '5d', expiresAt: '2031-02-01' },
+    keysDisable: { accessId: base.accessId, reason: 'r' },
+    keysEnable: { accessId: base.accessId },
+    scopesInUse: {},
     keysRevoke: { accessIds: [base.accessId], reason: 'r' },
     keysRevokeMatching: { query: { status: 'active', owner: 'svc', scope: 'read', search: 'base', expiringWithinDays: 30 }, expectedCount: 1, reason: 'r' },
     keysPurge: {},

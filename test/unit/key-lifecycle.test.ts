@@ -91,7 +91,7 @@ describe('edit a key', () => {
     expect(t.store.verify({ accessKey: k.accessKey })).toMatchObject({ valid: true, scopes: ['read', 'write'] })
     expect(t.store.list({ scope: 'write' }).total).toBe(1)
     const e = t.store.listAudit({ action: 'key.update' })[0]!
-    expect(e.detail.changes).toMatchObject({ name: { from: 'old', to: 'new' }, scopes: { from: ['read'], to: ['read', 'write'] } })
+    expect(e.detail).toMatchObject({ owner: 'svc', name: { from: 'old', to: 'new' }, scopes: { from: ['read'], to: ['read', 'write'] } })
   })
 
   it('expiry stays within the policy’s max age counted from creation; names stay unique; bad input names the field', () => {

@@ -6,8 +6,7 @@
  * end-to-end harness, tests). Nothing throws across the bridge.
  */
 import { userInfo } from 'node:os'
-import { KeyStore, openKeyStore } from '../core/keystore'
-import { KeydeskError, invalid } from '../core/errors'
+import { KeyStore, KeydeskError, invalid, openKeyStore } from '../core'
 import type { KeychainPort } from '../core/keychain'
 import {
   SECRET_CLIPBOARD_CLEAR_MS,
@@ -160,8 +159,20 @@ export function createHandlers(ctx: ApiContext): Handlers {
       if (file === null) return null
       return ctx.handoffs.put(s.importCsv(file.content))
     },
-    async keysReset({ accessId, confirm, grace }) {
-      return ctx.handoffs.put([store().reset(accessId, { confirm, ...(grace !== undefined ? { grace } : {}) })])
+    async keysReset({ accessId, confirm, grace, previous }) {
+      return ctx.handoffs.put([store().reset(accessId, { confirm, ...(grace !== undefined ? { grace } : {}), ...(previous !== undefined ? { previous } : {}) })])
+    },
+    async keysUpdate({ accessId, ...changes }) {
+      return store().updateKey(accessId, changes)
+    },
+    async keysDisable({ accessId, reason }) {
+      return store().disableKey(accessId, reason)
+    },
+    async keysEnable({ accessId }) {
+      return store().enableKey(accessId)
+    },
+    async scopesInUse() {
+      return store().scopesInUse()
     },
     async keysRevoke({ accessIds, reason }) {
       return { revoked: store().revoke(accessIds, reason).length }

@@ -31,6 +31,18 @@ function advice(kind: string | undefined): string {
   }
 }
 
+/** What still works while the store is down, said only where it is true. */
+function stillWorks(kind: string | undefined): string {
+  switch (kind) {
+    case 'keychain_unavailable':
+      return 'Nothing in the store was changed. Keys already issued are as they were, and a keydesk serve that is already running keeps verifying them.'
+    case 'tampered':
+      return 'Nothing was changed by KeyDesk. Keys whose records were edited never verify; the others are as they were.'
+    default:
+      return 'Keys already issued are not touched by this window, and a keydesk serve that is already running is not stopped by it; “keydesk health” in a terminal shows what the store looks like from there.'
+  }
+}
+
 function HealthBanner() {
   const { health, healthError, loadHealth } = useStore(useShallow((s) => ({ health: s.health, healthError: s.healthError, loadHealth: s.loadHealth })))
   const recheck = async () => {
@@ -63,9 +75,13 @@ function HealthBanner() {
       <IconWarning className="icon health-icon" />
       <div className="health-text">
         <p>
-          <strong>{title}</strong> Issuing and resetting keys are turned off until this is fixed.
+          <strong>{title}</strong> Until it is fixed, issuing, resetting, revoking and editing keys are off, and keys, owners, policy and the audit log
+          cannot be shown.
         </p>
         <p>{message}</p>
+        <p>
+          <strong>Still works:</strong> {stillWorks(kind)}
+        </p>
         <p className="health-advice">{advice(kind)}</p>
         {health?.dataDir && (
           <p className="health-path">
@@ -91,15 +107,15 @@ function StoreInfo() {
   if (!health) return null
   const ok = health.ok && health.keychain === 'ok'
   return (
-    <div className="store-info">
+    <div className="store-info" title={`${ok ? 'Store and keychain OK' : 'Store needs attention'} · ${health.dbPath ?? health.dataDir}`}>
       <p className={`store-state ${ok ? 'ok' : 'bad'}`}>
         {ok ? <IconCheck className="icon icon-sm" /> : <IconWarning className="icon icon-sm" />}
-        {ok ? 'Store and keychain OK' : 'Store needs attention'}
+        <span className="store-state-text">{ok ? 'Store and keychain OK' : 'Store needs attention'}</span>
       </p>
       <p className="store-path mono" title={health.dbPath ?? health.dataDir}>
         {shortPath(health.dbPath ?? health.dataDir)}
       </p>
-      <p className="muted">
+      <p className="muted store-actor">
         {health.actor}
         {health.schemaVersion !== null ? ` · schema v${health.schemaVersion}` : ''}
       </p>
@@ -189,9 +205,15 @@ export function App() {
             <ul>
               {NAV.map(({ screen: s, label, Icon }) => (
                 <li key={s}>
-                  <a href={`#${s}`} className={`nav-link${screen === s ? ' active' : ''}`} aria-current={screen === s ? 'page' : undefined} onClick={(e) => nav(e, s)}>
+                  <a
+                    href={`#${s}`}
+                    className={`nav-link${screen === s ? ' active' : ''}`}
+                    aria-current={screen === s ? 'page' : undefined}
+                    title={label}
+                    onClick={(e) => nav(e, s)}
+                  >
                     <Icon />
-                    <span>{label}</span>
+                    <span className="nav-label">{label}</span>
                   </a>
                 </li>
               ))}

@@ -382,7 +382,7 @@ export class KeyService {
       if (Object.keys(next).length === 0) return this.inventory.view(r, now)
       this.ctx.rewriteKey(r, next, 'edit it')
       if (next.scopes !== undefined) this.ctx.storage.replaceScopes(r.id, scopes!)
-      this.ctx.audit.append('key.update', r.accessId, { name: next.name ?? r.name, owner: r.owner.name, changes: diff })
+      this.ctx.audit.append('key.update', r.accessId, { owner: r.owner.name, ...diff })
       return this.inventory.view(this.ctx.storage.keyById(r.id)!, now)
     })
   }

@@ -8,12 +8,17 @@ export function ConfirmNameField({
   value,
   error,
   onChange,
+  onEnter,
+  autoFocus = true,
 }: {
   label: string
   target: string
   value: string
   error: string | null
   onChange(value: string): void
+  /** Enter in the field (a wrong name + Enter shows the field error instead of doing nothing). */
+  onEnter?(): void
+  autoFocus?: boolean
 }) {
   const ids = useFieldIds(true, error)
   return (
@@ -36,11 +41,24 @@ export function ConfirmNameField({
           value={value}
           autoComplete="off"
           spellCheck={false}
-          data-autofocus
+          data-autofocus={autoFocus || undefined}
           onChange={(e) => onChange(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && value !== target) {
+              e.preventDefault()
+              onEnter?.()
+            }
+          }}
         />
         {value === target && <IconCheck className="icon input-state-ok" />}
+
       </div>
+      {near(value, target) && <p className="field-note">Almost: capitals and spaces must match the name exactly.</p>}
     </Field>
   )
+}
+
+/** Same letters, wrong capitals or spaces: the near-miss both reset and owner revoke-all point out. */
+export function near(value: string, target: string): boolean {
+  return value !== '' && value !== target && value.trim().toLowerCase().replace(/\s+/g, ' ') === target.toLowerCase().replace(/\s+/g, ' ')
 }

@@ -14,6 +14,7 @@ import type { CreateKeyInput } from '../store/keys'
 import { Field, useFieldIds } from './Field'
 import { IconWarning } from './icons'
 import { Modal } from './Modal'
+import { ScopesField, useDiscardGuard } from './KeyForm'
 
 const PRESET_DAYS = [7, 30, 90, 180, 365]
 const CUSTOM = 'custom'
@@ -147,11 +148,14 @@ export function CreateKeyDialog({ onCreated, onCancel }: { onCreated(secret: One
     description: useFieldIds(true, errors.description),
   }
   const creationOff = policy !== null && !policy.allowCreation
+  const dirty = name.trim() !== '' || scopes.trim() !== '' || description.trim() !== '' || owner !== null || expiry !== null || date !== ''
+  const guard = useDiscardGuard(dirty, onCancel, 'this new key')
 
   return (
-    <Modal title="Create API key" onClose={onCancel} size="md">
+    <Modal title="Create API key" onClose={onCancel} size="md" {...guard.modal}>
       <form onSubmit={(e) => void submit(e)} noValidate className="form">
         <div className="modal-body">
+          {guard.question}
           {creationOff && (
             <div className="callout callout-warning" role="note">
               <IconWarning />
@@ -261,22 +265,16 @@ export function CreateKeyDialog({ onCreated, onCancel }: { onCreated(secret: One
             </Field>
           )}
 
-          <Field label="Scopes" ids={ids.scopes} error={errors.scopes} optional hint="What the key may do, separated by spaces or commas, e.g. read:invoices write:payouts.">
-            <input
-              ref={refs.scopes}
-              id={ids.scopes.id}
-              aria-describedby={ids.scopes['aria-describedby']}
-              aria-invalid={ids.scopes['aria-invalid']}
-              className="input mono-input"
-              value={scopes}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => {
-                setScopes(e.target.value)
-                clearServer('scopes')
-              }}
-            />
-          </Field>
+          <ScopesField
+            value={scopes}
+            ids={ids.scopes}
+            error={errors.scopes}
+            inputRef={refs.scopes}
+            onChange={(v) => {
+              setScopes(v)
+              clearServer('scopes')
+            }}
+          />
 
           <Field label="Description" ids={ids.description} error={errors.description} optional hint="Where the key is used and who to ask about it.">
             <textarea

@@ -9,6 +9,7 @@ import { plural } from '../lib/format'
 import { useStore } from '../store'
 import type { DialogState } from '../store/dialogs'
 import { CreateKeyDialog } from './CreateKeyDialog'
+import { EditKeyDialog } from './EditKeyDialog'
 import { ResetKeyDialog, RevokeDialog, RevokeMatchingDialog } from './KeyDialogs'
 import { Modal } from './Modal'
 import { OneTimeSecretDialog } from './OneTimeSecretDialog'
@@ -16,13 +17,40 @@ import { AddOwnerDialog, DisableOwnerDialog, PurgeDialog, RevokeOwnerKeysDialog 
 
 function CreateFlow({ close }: { close(): void }) {
   const [secret, setSecret] = useState<OneTimeSecret | null>(null)
-  if (secret) return <OneTimeSecretDialog secret={secret} context="created" onDone={close} />
+  const notify = useStore((s) => s.notify)
+  if (secret)
+    return (
+      <OneTimeSecretDialog
+        secret={secret}
+        context="created"
+        onDone={() => {
+          close()
+          const k = secret.keys[0]
+          if (k) notify('success', `Created “${k.name}” for ${k.owner}. It works from now until ${new Date(k.expiresAt).toLocaleDateString()}.`)
+        }}
+      />
+    )
   return <CreateKeyDialog onCreated={setSecret} onCancel={close} />
 }
 
 function ResetFlow({ d, close }: { d: Extract<DialogState, { type: 'reset' }>; close(): void }) {
   const [done, setDone] = useState<{ secret: OneTimeSecret; graceUntil: string | null } | null>(null)
-  if (done) return <OneTimeSecretDialog secret={done.secret} context="reset" graceUntil={done.graceUntil} onDone={close} />
+  const notify = useStore((s) => s.notify)
+  if (done)
+    return (
+      <OneTimeSecretDialog
+        secret={done.secret}
+        context="reset"
+        graceUntil={done.graceUntil}
+        onDone={() => {
+          close()
+          notify(
+            'success',
+            `Reset “${d.key.name}”. ${done.graceUntil ? `The old access key works until ${new Date(done.graceUntil).toLocaleString()}.` : 'The old access key stopped working.'}`,
+          )
+        }}
+      />
+    )
   return <ResetKeyDialog keyView={d.key} onCancel={close} onReset={(secret, o) => setDone({ secret, graceUntil: o.graceUntil })} />
 }
 
@@ -84,6 +112,18 @@ export function DialogHost() {
       return <ImportFlow close={closeDialog} />
     case 'reset':
       return <ResetFlow key={dialog.key.accessId} d={dialog} close={closeDialog} />
+    case 'edit':
+      return (
+        <EditKeyDialog
+          key={dialog.key.accessId}
+          keyView={dialog.key}
+          onCancel={closeDialog}
+          onSaved={(k, n) => {
+            closeDialog()
+            notify('success', `Saved ${n === 1 ? 'the change' : `${n} changes`} to “${k.name}”.`)
+          }}
+        />
+      )
     case 'revoke':
       return (
         <RevokeDialog

@@ -25,9 +25,18 @@ export interface ModalProps {
   children: ReactNode
 }
 
+/** Where focus goes when its place went away: the open key's details, the key list's current row, else the screen heading. */
 export function focusFallback(): void {
-  const h = document.querySelector<HTMLElement>('[data-screen-heading]')
-  h?.focus()
+  const candidates = [
+    document.querySelector<HTMLElement>('.details .details-title'),
+    document.querySelector<HTMLElement>('#key-grid .row-name[tabindex="0"]'),
+    document.querySelector<HTMLElement>('[data-screen-heading]'),
+  ]
+  for (const el of candidates) {
+    if (!el) continue
+    el.focus({ preventScroll: true })
+    if (document.activeElement === el) return
+  }
 }
 
 export function Modal({
@@ -62,7 +71,8 @@ export function Modal({
     return () => {
       if (el.open && typeof el.close === 'function') el.close()
       if (opener && opener.isConnected && opener !== document.body && !opener.closest('dialog:not([open])')) opener.focus()
-      else focusFallback()
+      // The opener may be gone or disabled by what the dialog did (a revoked key's Revoke button): never leave focus on the body.
+      if (document.activeElement !== opener || !opener) focusFallback()
     }
   }, [])
 
@@ -115,7 +125,7 @@ export function Modal({
           {title}
         </h2>
         {showCloseButton && (
-          <button type="button" className="icon-btn" aria-label="Close dialog" title="Close (Esc)" onClick={requestClose} disabled={!canClose}>
+          <button type="button" className="icon-btn" aria-label="Close dialog" title="Close (Esc)" onClick={requestClose} disabled={!canClose && !onBlockedClose}>
             <IconX />
           </button>
         )}

@@ -66,6 +66,7 @@ export function OneTimeSecretDialog({ secret, context, graceUntil, onDone }: One
   }
 
   const download = async () => {
+    if (busy) return
     setBusy(true)
     setMessage(null)
     const r = await saveCredentials(secret.handoffId)
@@ -75,6 +76,16 @@ export function OneTimeSecretDialog({ secret, context, graceUntil, onDone }: One
       setSaved(r.value)
       setNudge(false)
       setMessage({ tone: 'ok', text: `Saved to ${r.value.path ?? 'the chosen file'}. Only your user account can read it.` })
+    }
+  }
+
+  const copyId = async (accessId: string) => {
+    setMessage(null)
+    try {
+      await navigator.clipboard.writeText(accessId)
+      setMessage({ tone: 'ok', text: 'Access ID copied. It is not secret; the access key is.' })
+    } catch {
+      setMessage({ tone: 'error', text: 'The clipboard refused the access ID; select the field and copy it instead.' })
     }
   }
 
@@ -114,7 +125,13 @@ export function OneTimeSecretDialog({ secret, context, graceUntil, onDone }: One
               <label className="field-label" htmlFor="secret-access-id">
                 Access ID
               </label>
-              <input id="secret-access-id" className="input mono" readOnly value={single.accessId} onFocus={(e) => e.currentTarget.select()} />
+              <div className="input-with-button">
+                <input id="secret-access-id" className="input mono" readOnly value={single.accessId} onFocus={(e) => e.currentTarget.select()} />
+                <button type="button" className="btn btn-secondary" onClick={() => void copyId(single.accessId)}>
+                  <IconCopy />
+                  Copy access ID
+                </button>
+              </div>
             </div>
             <div className="field">
               <label className="field-label" htmlFor="secret-access-key">
@@ -186,7 +203,8 @@ export function OneTimeSecretDialog({ secret, context, graceUntil, onDone }: One
         )}
 
         <div className="secret-actions">
-          <button type="button" className="btn btn-primary" onClick={() => void download()} disabled={busy} data-autofocus>
+          {/* Never disabled while saving: a disabled button would drop keyboard focus to the page. */}
+          <button type="button" className="btn btn-primary" onClick={() => void download()} aria-disabled={busy || undefined} data-autofocus>
             <IconDownload />
             Download CSV
           </button>

@@ -1,7 +1,7 @@
 /** Owners: add, disable, revoke every key after typing the owner's name; and the retention purge. */
 import { useState, type FormEvent } from 'react'
 import type { OwnerKind, OwnerView } from '../../../shared/domain'
-import { plural } from '../lib/format'
+import { formatCount, plural } from '../lib/format'
 import { nameError, reasonError } from '../lib/validate'
 import { useStore } from '../store'
 import { Field, useFieldIds } from './Field'
@@ -148,8 +148,16 @@ export function RevokeOwnerKeysDialog({ owner, onCancel, onDone }: { owner: Owne
       <form onSubmit={(e) => void submit(e)} className="form" noValidate>
         <div className="modal-body">
           <p className="lead">
-            <strong>{plural(live, 'key')}</strong> of {owner.kind === 'service' ? 'service account' : 'user'} <strong>{owner.name}</strong> ({owner.keys.active}{' '}
-            active, {owner.keys.expired} expired) will be revoked and stop working at once. This cannot be undone. The owner stays and can get new keys.
+            <strong>{plural(live, 'key')}</strong> of {owner.kind === 'service' ? 'service account' : 'user'} <strong>{owner.name}</strong> will be revoked.{' '}
+            {owner.keys.active > 0 ? (
+              <>
+                {owner.keys.active === 1 ? 'Its 1 active key stops' : `Its ${formatCount(owner.keys.active)} active keys stop`} working at once
+                {owner.keys.expired > 0 ? `; ${plural(owner.keys.expired, 'expired key')} no longer ${owner.keys.expired === 1 ? 'works' : 'work'} anyway.` : '.'}
+              </>
+            ) : (
+              <>None of them works now (all {formatCount(owner.keys.expired)} have expired); revoking makes it final.</>
+            )}{' '}
+            This cannot be undone. The owner stays and can get new keys.
           </p>
           <ErrorCallout text={error} />
           <ConfirmNameField
@@ -157,6 +165,7 @@ export function RevokeOwnerKeysDialog({ owner, onCancel, onDone }: { owner: Owne
             target={owner.name}
             value={typed}
             error={confirmError}
+            onEnter={() => setConfirmError(`That is not the owner's name exactly; type “${owner.name}” (capitals and spaces count).`)}
             onChange={(v) => {
               setTyped(v)
               setConfirmError(null)

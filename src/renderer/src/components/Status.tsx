@@ -13,6 +13,13 @@ export function StatusBadge({ k }: { k: Pick<KeyView, 'status' | 'tampered' | 'o
         Tampered
       </span>
     )
+  if (k.status === 'disabled')
+    return (
+      <span className="badge badge-disabled" title="Switched off by an admin; it does not verify until enabled again.">
+        <span className="dot" aria-hidden="true" />
+        Disabled
+      </span>
+    )
   if (k.status === 'active' && k.ownerDisabled)
     return (
       <span className="badge badge-muted" title="The owner is disabled; this key does not verify.">

@@ -36,3 +36,7 @@ export const IconArrowUp = ({ className }: P) => svg(<path d="M12 19V5M6 11l6-6 
 export const IconArrowDown = ({ className }: P) => svg(<path d="M12 5v14M6 13l6 6 6-6" />, className)
 export const IconRefresh = ({ className }: P) => svg(<><path d="M20 11a8 8 0 0 0-14.3-4.5L4 8.5" /><path d="M4 4v4.5h4.5M4 13a8 8 0 0 0 14.3 4.5L20 15.5" /><path d="M20 20v-4.5h-4.5" /></>, className)
 export const IconFolder = ({ className }: P) => svg(<path d="M3.5 7.5a2 2 0 0 1 2-2h4l2 2.5h7a2 2 0 0 1 2 2v7.5a2 2 0 0 1-2 2h-13a2 2 0 0 1-2-2v-10z" />, className)
+export const IconEdit = ({ className }: P) => svg(<><path d="M4 20h4L19 9l-4-4L4 16v4z" /><path d="m13.5 6.5 4 4" /></>, className)
+export const IconPause = ({ className }: P) => svg(<><circle cx="12" cy="12" r="8.5" /><path d="M10 9v6M14 9v6" /></>, className)
+export const IconPlay = ({ className }: P) => svg(<><circle cx="12" cy="12" r="8.5" /><path d="m10 8.5 5.5 3.5-5.5 3.5v-7z" /></>, className)
+export const IconFilter = ({ className }: P) => svg(<path d="M4 5.5h16l-6.2 7.2v5.3l-3.6 1.8v-7.1L4 5.5z" />, className)

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import type { AuditEntry } from '../../../shared/domain'
 import { IconCheck, IconDownload, IconList, IconShield, IconWarning } from '../components/icons'
-import { formatDateTime, plural, relativeTime } from '../lib/format'
+import { formatCount, formatDateTime, plural, relativeTime } from '../lib/format'
 import { useDebouncedEffect } from '../lib/hooks'
 import { useStore } from '../store'
 import { storeDown } from '../store/health'
@@ -12,8 +12,12 @@ export const ACTIONS: { value: string; label: string }[] = [
   { value: 'key.create', label: 'Key created' },
   { value: 'key.reset', label: 'Key reset' },
   { value: 'key.revoke', label: 'Key revoked' },
+  { value: 'key.update', label: 'Key edited' },
+  { value: 'key.disable', label: 'Key disabled' },
+  { value: 'key.enable', label: 'Key enabled' },
   { value: 'owner.add', label: 'Owner added' },
   { value: 'owner.disable', label: 'Owner disabled' },
+  { value: 'owner.enable', label: 'Owner enabled' },
   { value: 'owner.revoke_all', label: 'Owner’s keys revoked' },
   { value: 'policy.set', label: 'Policy changed' },
   { value: 'keys.purge', label: 'Old keys purged' },
@@ -25,38 +29,88 @@ export const ACTIONS: { value: string; label: string }[] = [
 const LABEL = new Map(ACTIONS.map((a) => [a.value, a.label]))
 
 function tone(action: string): string {
-  if (action.endsWith('revoke') || action.endsWith('revoke_all') || action === 'owner.disable' || action === 'keys.purge') return 'danger'
-  if (action === 'key.reset' || action === 'policy.set') return 'warn'
-  if (action === 'key.create' || action === 'owner.add') return 'ok'
+  if (action.endsWith('revoke') || action.endsWith('revoke_all') || action === 'owner.disable' || action === 'key.disable' || action === 'keys.purge') return 'danger'
+  if (action === 'key.reset' || action === 'policy.set' || action === 'key.update') return 'warn'
+  if (action === 'key.create' || action === 'owner.add' || action === 'key.enable' || action === 'owner.enable') return 'ok'
   return 'neutral'
 }
 
-function detailText(v: unknown): string {
-  if (v === null || v === undefined) return '—'
-  if (Array.isArray(v)) return v.length ? v.join(' ') : 'none'
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>
-    if ('from' in o && 'to' in o) return `${String(o.from)} → ${String(o.to)}`
-    return JSON.stringify(v)
-  }
+/** The audit detail's field names, in words (the log stores the store's own names). */
+export const DETAIL_LABEL: Record<string, string> = {
+  name: 'Name',
+  owner: 'Owner',
+  scopes: 'Scopes',
+  description: 'Description',
+  expiresAt: 'Expires',
+  graceUntil: 'Old key works until',
+  previous: 'Previous key',
+  reason: 'Reason',
+  kind: 'Kind',
+  keys: 'Keys',
+  revoked: 'Keys revoked',
+  purged: 'Keys purged',
+  rows: 'Rows',
+  retentionDays: 'Retention',
+  maxKeyAgeDays: 'Maximum key age',
+  maxKeysPerOwner: 'Maximum keys per owner',
+  defaultExpiryDays: 'Default expiry',
+  allowCreation: 'Allow key creation',
+  reminderDays: 'Reminders before expiry',
+  staleAfterDays: 'Unused after',
+}
+const DAY_FIELDS = new Set(['retentionDays', 'maxKeyAgeDays', 'defaultExpiryDays', 'staleAfterDays'])
+
+function labelOf(field: string): string {
+  if (DETAIL_LABEL[field]) return DETAIL_LABEL[field]
+  // Unknown field: camelCase or snake_case to words, never the raw name.
+  const words = field.replace(/[_-]+/g, ' ').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().trim()
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+function valueText(v: unknown, field: string): string {
+  if (v === null || v === undefined || v === '') return 'none'
+  if (Array.isArray(v)) return v.length ? v.join(field === 'reminderDays' ? ', ' : ' ') + (field === 'reminderDays' ? ' days' : '') : 'none'
+  if (typeof v === 'boolean') return v ? 'yes' : 'no'
+  if (field === 'kind' && (v === 'service' || v === 'user')) return v === 'service' ? 'service account' : 'user'
+  if (field === 'previous' && (v === 'kept' || v === 'ended')) return v === 'kept' ? 'kept until its grace ends' : 'ended at the reset'
+  if (typeof v === 'number' && DAY_FIELDS.has(field)) return v === 1 ? '1 day' : `${formatCount(v)} days`
   if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return formatDateTime(v)
+  if (typeof v === 'object') return JSON.stringify(v)
   return String(v)
+}
+
+function detailText(v: unknown, field: string): string {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>
+    if ('from' in o && 'to' in o) return `${valueText(o.from, field)} → ${valueText(o.to, field)}`
+  }
+  return valueText(v, field)
 }
 
 function Detail({ detail }: { detail: Record<string, unknown> }) {
   const entries = Object.entries(detail).filter(([, v]) => v !== null && v !== undefined && v !== '')
   if (!entries.length) return <span className="muted">—</span>
-  const text = entries.map(([k, v]) => `${k}: ${detailText(v)}`).join('\n')
   return (
-    <dl className="kv" title={text}>
+    <dl className="kv">
       {entries.map(([k, v]) => (
         <div key={k}>
-          <dt>{k}</dt>
-          <dd>{detailText(v)}</dd>
+          <dt>{labelOf(k)}</dt>
+          <dd className={/^kdid_/.test(String(v)) ? 'mono nobreak' : undefined}>{detailText(v, k)}</dd>
         </div>
       ))}
     </dl>
   )
+}
+
+function Target({ target }: { target: string }) {
+  const openKeyById = useStore((s) => s.openKeyById)
+  if (/^kdid_[0-9A-Za-z]{16}$/.test(target))
+    return (
+      <button type="button" className="link-btn mono nobreak" title="Open this key" onClick={() => void openKeyById(target)}>
+        {target}
+      </button>
+    )
+  return <span className="target-text">{target}</span>
 }
 
 function Row({ e }: { e: AuditEntry }) {
@@ -68,11 +122,12 @@ function Row({ e }: { e: AuditEntry }) {
       </td>
       <td className="break">{e.actor}</td>
       <td>
-        <span className={`action action-${tone(e.action)}`}>{LABEL.get(e.action) ?? e.action}</span>
-        <div className="muted small mono">{e.action}</div>
+        <span className={`action action-${tone(e.action)}`} title={e.action}>
+          {LABEL.get(e.action) ?? labelOf(e.action.replace(/\./g, ' '))}
+        </span>
       </td>
-      <td className={`break${/^kdid_/.test(e.target) ? ' mono' : ''}`} title={e.target}>
-        {e.target}
+      <td className="col-target" title={e.target}>
+        <Target target={e.target} />
       </td>
       <td>
         <Detail detail={e.detail} />
@@ -133,6 +188,7 @@ export function AuditScreen() {
   useDebouncedEffect(target, 250, (v) => setAuditFilter({ target: v }))
 
   const verify = async () => {
+    if (verifying) return
     setVerifying(true)
     const r = await verifyAudit()
     setVerifying(false)
@@ -154,18 +210,21 @@ export function AuditScreen() {
           </h1>
           <p className="subtitle">Every change, newest first. Each entry is chained to the one before it, so edits outside KeyDesk are detected.</p>
         </div>
+        {!down && (
         <div className="head-actions">
-          <button type="button" className="btn btn-ghost" disabled={down} onClick={() => void doExport()}>
+          <button type="button" className="btn btn-ghost" onClick={() => void doExport()}>
             <IconDownload />
             Export CSV
           </button>
-          <button type="button" className="btn btn-secondary" onClick={() => void verify()} disabled={verifying || down}>
+          <button type="button" className="btn btn-secondary" onClick={() => void verify()} aria-disabled={verifying || undefined}>
             <IconShield />
             {verifying ? 'Verifying…' : 'Verify integrity'}
           </button>
         </div>
+        )}
       </header>
       <Verdict />
+      {!down && (
       <div className="toolbar" role="search" aria-label="Filter the audit log">
         <div className="filter">
           <label className="filter-label" htmlFor="audit-action">
@@ -195,6 +254,7 @@ export function AuditScreen() {
           />
         </div>
       </div>
+      )}
       {down ? (
         <StoreDown what="The audit log" />
       ) : error ? (

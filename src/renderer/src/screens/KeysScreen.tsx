@@ -1,14 +1,65 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import { KeyDetails } from '../components/KeyDetails'
-import { KeyTable } from '../components/KeyTable'
-import { IconDownload, IconKey, IconPlus, IconSearch, IconUpload, IconWarning } from '../components/icons'
+import { KeyTable, focusGrid } from '../components/KeyTable'
+import { IconDownload, IconFilter, IconKey, IconPlus, IconSearch, IconUpload, IconWarning } from '../components/icons'
 import { formatCount, plural } from '../lib/format'
 import { useDebouncedEffect } from '../lib/hooks'
 import { useStore } from '../store'
 import { canIssue, storeDown } from '../store/health'
 import { StoreDown } from '../components/StoreDown'
-import { hasFilters, type StatusFilter } from '../store/keys'
+import { hasFilters, type KeySort, type StatusFilter } from '../store/keys'
+import type { SortField } from '../../../shared/domain'
+
+const SORTS: { value: string; label: string; sort: KeySort }[] = [
+  { value: 'created:desc', label: 'Newest first', sort: { field: 'created', order: 'desc' } },
+  { value: 'created:asc', label: 'Oldest first', sort: { field: 'created', order: 'asc' } },
+  { value: 'name:asc', label: 'Name, A to Z', sort: { field: 'name', order: 'asc' } },
+  { value: 'name:desc', label: 'Name, Z to A', sort: { field: 'name', order: 'desc' } },
+  { value: 'owner:asc', label: 'Owner, A to Z', sort: { field: 'owner', order: 'asc' } },
+  { value: 'status:asc', label: 'Status', sort: { field: 'status', order: 'asc' } },
+  { value: 'expires:asc', label: 'Expires soonest', sort: { field: 'expires', order: 'asc' } },
+  { value: 'lastUsed:desc', label: 'Recently used', sort: { field: 'lastUsed', order: 'desc' } },
+]
+const COLUMN_NAME: Record<SortField, string> = {
+  created: 'created',
+  name: 'name',
+  accessId: 'access ID',
+  owner: 'owner',
+  status: 'status',
+  expires: 'expiry',
+  lastUsed: 'last use',
+}
+
+function SortSelect() {
+  const sort = useStore((s) => s.sort)
+  const setSort = useStore((s) => s.setSort)
+  const value = `${sort.field}:${sort.order}`
+  const known = SORTS.some((o) => o.value === value)
+  return (
+    <div className="filter">
+      <label className="filter-label" htmlFor="key-sort">
+        Sort
+      </label>
+      <select
+        id="key-sort"
+        className="input input-sm"
+        value={value}
+        onChange={(e) => {
+          const o = SORTS.find((x) => x.value === e.target.value)
+          if (o) setSort(o.sort)
+        }}
+      >
+        {SORTS.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+        {!known && <option value={value}>{`By ${COLUMN_NAME[sort.field]}, ${sort.order === 'asc' ? 'ascending' : 'descending'}`}</option>}
+      </select>
+    </div>
+  )
+}
 
 export const SEARCH_ID = 'key-search'
 
@@ -80,9 +131,18 @@ function Filters() {
   )
   const ownerNames = useStore(useShallow((s) => (s.owners ?? []).map((o) => o.name)))
   const { setFilters, clearFilters, loadOwners } = useStore(useShallow((s) => ({ setFilters: s.setFilters, clearFilters: s.clearFilters, loadOwners: s.loadOwners })))
+  const scope = useStore((s) => s.filters.scope)
+  const [moreOpen, setMoreOpen] = useState(false)
+  const moreBtn = useRef<HTMLButtonElement>(null)
   useEffect(() => {
     void loadOwners()
   }, [loadOwners])
+  const folded = (scope.trim() !== '' ? 1 : 0) + (expiringSoon ? 1 : 0) + (unusedForDays !== null ? 1 : 0)
+  const clear = () => {
+    clearFilters()
+    // The button goes away with the filters: focus moves to the search box, not the page body.
+    document.getElementById(SEARCH_ID)?.focus()
+  }
   return (
     <div className="toolbar" role="search" aria-label="Find keys">
       <SearchBox />
@@ -93,6 +153,7 @@ function Filters() {
         <select id="filter-status" className="input input-sm" value={status} onChange={(e) => setFilters({ status: e.target.value as StatusFilter })}>
           <option value="all">All</option>
           <option value="active">Active</option>
+          <option value="disabled">Disabled</option>
           <option value="expired">Expired</option>
           <option value="revoked">Revoked</option>
         </select>
@@ -110,19 +171,44 @@ function Filters() {
           ))}
         </select>
       </div>
-      <ScopeFilter />
-      <label className="toggle">
-        <input type="checkbox" checked={expiringSoon} onChange={(e) => setFilters({ expiringSoon: e.target.checked })} />
-        <span>Expiring within 7 days</span>
-      </label>
-      {(staleAfterDays > 0 || unusedForDays !== null) && (
+      <SortSelect />
+      {/* Narrow windows fold the less-used filters behind one button; wide ones show them inline. */}
+      <button
+        ref={moreBtn}
+        type="button"
+        className="btn btn-secondary btn-sm more-filters-btn"
+        aria-expanded={moreOpen}
+        aria-controls="more-filters"
+        onClick={() => setMoreOpen(!moreOpen)}
+      >
+        <IconFilter />
+        More filters{folded ? ` (${folded})` : ''}
+      </button>
+      <div
+        id="more-filters"
+        className={`more-filters${moreOpen ? ' open' : ''}`}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && moreOpen) {
+            e.preventDefault()
+            setMoreOpen(false)
+            moreBtn.current?.focus()
+          }
+        }}
+      >
+        <ScopeFilter />
         <label className="toggle">
-          <input type="checkbox" checked={unusedForDays !== null} onChange={(e) => setFilters({ unusedForDays: e.target.checked ? staleAfterDays || unusedForDays : null })} />
-          <span>Unused for {unusedForDays ?? staleAfterDays}+ days</span>
+          <input type="checkbox" checked={expiringSoon} onChange={(e) => setFilters({ expiringSoon: e.target.checked })} />
+          <span>Expiring within 7 days</span>
         </label>
-      )}
+        {(staleAfterDays > 0 || unusedForDays !== null) && (
+          <label className="toggle">
+            <input type="checkbox" checked={unusedForDays !== null} onChange={(e) => setFilters({ unusedForDays: e.target.checked ? staleAfterDays || unusedForDays : null })} />
+            <span>Unused for {unusedForDays ?? staleAfterDays}+ days</span>
+          </label>
+        )}
+      </div>
       {filtered && (
-        <button type="button" className="btn btn-ghost btn-sm" onClick={clearFilters}>
+        <button type="button" className="btn btn-ghost btn-sm" onClick={clear}>
           Clear filters
         </button>
       )}
@@ -141,6 +227,11 @@ function BulkBar() {
   )
   const { clearSelection, openDialog } = useStore(useShallow((s) => ({ clearSelection: s.clearSelection, openDialog: s.openDialog })))
   if (count === 0 && !selectingAll) return null
+  const clear = () => {
+    // The bar goes away: focus moves to the list first, so it never falls to the page body.
+    if (!focusGrid()) document.querySelector<HTMLElement>('[data-screen-heading]')?.focus()
+    clearSelection()
+  }
   const open = () => {
     const s = useStore.getState()
     if (s.allMatching) openDialog({ type: 'revokeMatching', count: s.allMatching.count })
@@ -151,11 +242,11 @@ function BulkBar() {
       <span className="bulk-count">
         {selectingAll ? 'Counting the keys in this view…' : allMatching ? `All ${plural(count, 'key')} in this view selected` : `${plural(names, 'key')} selected`}
       </span>
-      <button type="button" className="btn btn-ghost btn-sm" onClick={clearSelection}>
-        Clear selection
-      </button>
       <button type="button" className="btn btn-danger btn-sm" onClick={open} disabled={selectingAll || count === 0}>
         Revoke selected ({formatCount(count)})
+      </button>
+      <button type="button" className="btn btn-ghost btn-sm" onClick={clear}>
+        Clear selection
       </button>
     </div>
   )
@@ -179,7 +270,14 @@ function EmptyState() {
         <IconSearch className="icon empty-icon" />
         <h2>No keys match</h2>
         <p>Try a shorter search, another status or owner, or clear the filters to see every key.</p>
-        <button type="button" className="btn btn-secondary" onClick={clearFilters}>
+        <button
+          type="button"
+          className="btn btn-secondary"
+          onClick={() => {
+            clearFilters()
+            document.getElementById(SEARCH_ID)?.focus()
+          }}
+        >
           Clear all filters
         </button>
       </div>
@@ -279,31 +377,36 @@ export function KeysScreen() {
           </h1>
           <Summary />
         </div>
-        <div className="head-actions">
-          <button type="button" className="btn btn-ghost" onClick={() => void doExport()} disabled={down} title="Save every key (no secrets) as a CSV">
-            <IconDownload />
-            Export inventory
-          </button>
-          <button type="button" className="btn btn-secondary" disabled={!issueOk} title={blocked ?? 'Issue one key per row of a CSV of names'} onClick={() => openDialog({ type: 'import' })}>
-            <IconUpload />
-            Import CSV
-          </button>
-          <button type="button" className="btn btn-primary" disabled={!issueOk} title={blocked} onClick={() => openDialog({ type: 'create' })}>
-            <IconPlus />
-            Create API key
-          </button>
-        </div>
+        {/* Controls that cannot work while the store is down are not shown at all (the alert says what is off). */}
+        {!down && (
+          <div className="head-actions">
+            <button type="button" className="btn btn-ghost" onClick={() => void doExport()} title="Save every key (no secrets) as a CSV">
+              <IconDownload />
+              <span className="btn-label-wide">Export inventory</span>
+            </button>
+            <button type="button" className="btn btn-secondary" disabled={!issueOk} title={blocked ?? 'Issue one key per row of a CSV of names'} onClick={() => openDialog({ type: 'import' })}>
+              <IconUpload />
+              Import CSV
+            </button>
+            <button type="button" className="btn btn-primary" disabled={!issueOk} title={blocked} onClick={() => openDialog({ type: 'create' })}>
+              <IconPlus />
+              Create API key
+            </button>
+          </div>
+        )}
       </header>
-      <Filters />
-      <BulkBar />
+      {!down && <Filters />}
       <ListError />
       {down ? (
         <StoreDown what="Keys" />
       ) : (
         <div className="keys-body">
-          <div className="table-wrap">
-            <KeyTable />
-            <EmptyState />
+          <div className="keys-list">
+            <div className="table-wrap">
+              <KeyTable />
+              <EmptyState />
+            </div>
+            <BulkBar />
           </div>
           <KeyDetails />
         </div>

@@ -97,12 +97,14 @@ export function OwnersScreen() {
             {owners ? `${plural(owners.length - services, 'user')} · ${plural(services, 'service account')}` : '\u00a0'} · every key belongs to one owner
           </p>
         </div>
-        <div className="head-actions">
-          <button type="button" className="btn btn-primary" disabled={down} onClick={() => openDialog({ type: 'addOwner' })}>
-            <IconPlus />
-            Add owner
-          </button>
-        </div>
+        {!down && (
+          <div className="head-actions">
+            <button type="button" className="btn btn-primary" onClick={() => openDialog({ type: 'addOwner' })}>
+              <IconPlus />
+              Add owner
+            </button>
+          </div>
+        )}
       </header>
       {down ? (
         <StoreDown what="Owners" />

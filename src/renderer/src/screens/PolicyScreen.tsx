@@ -25,6 +25,13 @@ const LIMITS: Record<NumField, [number, number]> = {
   staleAfterDays: [0, 3650],
 }
 
+const FIELD_LABEL: Partial<Record<keyof Policy, string>> = {
+  maxKeyAgeDays: 'Maximum key age',
+  maxKeysPerOwner: 'Maximum keys per owner',
+  defaultExpiryDays: 'Default expiry',
+  retentionDays: 'Retention',
+}
+
 const SERVER_FIELD: Record<string, keyof Policy> = {
   'max-key-age-days': 'maxKeyAgeDays',
   'max-keys-per-owner': 'maxKeysPerOwner',
@@ -56,7 +63,12 @@ function parseReminderDays(raw: string): number[] | null {
   return days.sort((a, b) => b - a)
 }
 
-function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; values: Policy | null } {
+/**
+ * Check the draft. `values` is the whole policy when every field is valid; `previewValues`
+ * is what the preview can still count when some are not: each valid field as typed,
+ * each invalid one as saved (so a conflict at one field never blanks the preview).
+ */
+function validate(d: Draft, saved: Policy): { errors: Partial<Record<keyof Policy, string>>; values: Policy | null; previewValues: Policy } {
   const errors: Partial<Record<keyof Policy, string>> = {}
   const num = (f: NumField, label: string): number => {
     const raw = d[f].trim()
@@ -67,6 +79,7 @@ function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; va
     return n
   }
   const values: Policy = {
+    ...saved,
     maxKeyAgeDays: num('maxKeyAgeDays', 'Maximum key age'),
     maxKeysPerOwner: num('maxKeysPerOwner', 'Maximum keys per owner'),
     defaultExpiryDays: num('defaultExpiryDays', 'Default expiry'),
@@ -78,13 +91,24 @@ function validate(d: Draft): { errors: Partial<Record<keyof Policy, string>>; va
   if (values.reminderDays.length === 0) errors.reminderDays = 'Reminders must be 1 to 5 different numbers of days from 1 to 365, e.g. 30, 7, 1.'
   if (!errors.defaultExpiryDays && !errors.maxKeyAgeDays && values.defaultExpiryDays > values.maxKeyAgeDays)
     errors.defaultExpiryDays = `Default expiry (${values.defaultExpiryDays} days) cannot be longer than the maximum key age (${values.maxKeyAgeDays} days).`
-  return { errors, values: Object.keys(errors).length ? null : values }
+  const previewValues: Policy = { ...values }
+  for (const f of Object.keys(LIMITS) as NumField[]) if (errors[f]) previewValues[f] = saved[f]
+  if (errors.reminderDays) previewValues.reminderDays = saved.reminderDays
+  // The preview never counts default expiry; keep it within the age so the store accepts the what-if.
+  previewValues.defaultExpiryDays = Math.min(previewValues.defaultExpiryDays, previewValues.maxKeyAgeDays)
+  return { errors, values: Object.keys(errors).length ? null : values, previewValues }
 }
 
 function changesOf(p: Policy, v: Policy): Partial<Policy> {
   const out: Partial<Policy> = {}
   for (const k of Object.keys(v) as (keyof Policy)[]) if (JSON.stringify(v[k]) !== JSON.stringify(p[k])) (out as Record<string, unknown>)[k] = v[k]
   return out
+}
+
+/** Fields whose text differs from the saved policy (valid or not): what Discard undoes. */
+function draftChanged(p: Policy, d: Draft): number {
+  const saved = toDraft(p)
+  return (Object.keys(saved) as (keyof Draft)[]).filter((k) => String(saved[k]).trim() !== String(d[k]).trim()).length
 }
 
 function NumberSetting({
@@ -143,7 +167,20 @@ function ReminderSetting({ draft, setDraft, error }: { draft: Draft; setDraft(d:
   )
 }
 
-function PreviewPanel({ preview, values, loading, error }: { preview: PolicyPreview | null; values: Policy | null; loading: boolean; error: string | null }) {
+function PreviewPanel({
+  preview,
+  values,
+  loading,
+  error,
+  invalid,
+}: {
+  preview: PolicyPreview | null
+  values: Policy
+  loading: boolean
+  error: string | null
+  /** Labels of fields with errors: the preview counts their saved values meanwhile. */
+  invalid: string[]
+}) {
   return (
     <section className="card preview" aria-labelledby="preview-title" aria-busy={loading || undefined}>
       <h2 id="preview-title" className="card-title">
@@ -156,8 +193,16 @@ function PreviewPanel({ preview, values, loading, error }: { preview: PolicyPrev
           <div>{error}</div>
         </div>
       )}
-      {!values && !error && <p className="muted">Fix the highlighted values to see the preview.</p>}
-      {values && preview && (
+      {invalid.length > 0 && (
+        <p className="callout callout-muted small preview-partial">
+          <IconInfo />
+          <span>
+            {invalid.join(' and ')} {invalid.length === 1 ? 'is' : 'are'} not valid yet; the preview counts the saved value{invalid.length === 1 ? '' : 's'} there
+            and your other changes as typed.
+          </span>
+        </p>
+      )}
+      {preview && (
         <div className="preview-body" role="status" aria-live="polite">
           <div className={`impact-line${preview.keysOverMaxAge ? ' warn' : ''}`}>
             {preview.keysOverMaxAge ? <IconWarning /> : <IconCheck />}
@@ -231,7 +276,7 @@ function PreviewPanel({ preview, values, loading, error }: { preview: PolicyPrev
           )}
         </div>
       )}
-      {values && !preview && !error && <p className="muted">Counting…</p>}
+      {!preview && !error && <p className="muted">Counting…</p>}
     </section>
   )
 }
@@ -294,20 +339,24 @@ export function PolicyScreen() {
   }, [policy])
 
   const d = draft ?? (policy ? toDraft(policy) : null)
-  const { errors, values } = useMemo(() => (d ? validate(d) : { errors: {}, values: null }), [d])
+  const checked = useMemo(() => (d && policy ? validate(d, policy) : null), [d, policy])
+  const errors: Partial<Record<keyof Policy, string>> = checked?.errors ?? {}
+  const values = checked?.values ?? null
+  const previewValues = checked?.previewValues ?? null
   const [server, setServer] = useState<Partial<Record<keyof Policy, string>>>({})
   const [preview, setPreview] = useState<{ key: string; value: PolicyPreview } | null>(null)
   const [previewError, setPreviewError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
-  const valuesKey = values ? JSON.stringify(values) : ''
+  const valuesKey = previewValues ? JSON.stringify(previewValues) : ''
   const changes = policy && values ? changesOf(policy, values) : {}
+  const edited = policy && d ? draftChanged(policy, d) : 0
   const changed = Object.keys(changes).length > 0
 
   useEffect(() => {
-    if (!values) return
+    if (!previewValues) return
     let live = true
     const t = setTimeout(() => {
-      void previewPolicy(values).then((r) => {
+      void previewPolicy(previewValues).then((r) => {
         if (!live) return
         if (r.ok) {
           setPreview({ key: valuesKey, value: r.value })
@@ -326,7 +375,7 @@ export function PolicyScreen() {
     }
   }, [valuesKey]) // eslint-disable-line react-hooks/exhaustive-deps
 
-  if (!d) {
+  if (!d || !previewValues) {
     return (
       <div className="screen">
         <header className="screen-head">
@@ -435,16 +484,22 @@ export function PolicyScreen() {
             </p>
           </div>
         </section>
-        <PreviewPanel preview={previewCurrent ? preview.value : null} values={values} loading={!previewCurrent} error={previewError} />
+        <PreviewPanel
+          preview={previewCurrent ? preview.value : preview?.value ?? null}
+          values={previewValues}
+          loading={!previewCurrent}
+          error={previewError}
+          invalid={(Object.keys(errors) as (keyof Policy)[]).map((f) => FIELD_LABEL[f] ?? f)}
+        />
         <div className="save-bar">
           <p className="muted small" aria-live="polite">
-            {!changed
+            {edited === 0
               ? 'No changes.'
               : !values
-                ? 'Fix the highlighted values first.'
+                ? `${plural(edited, 'setting')} changed — fix the highlighted ${Object.keys(errors).length === 1 ? 'value' : 'values'} before saving, or discard.`
                 : `${plural(Object.keys(changes).length, 'setting')} changed — review the preview, then save.`}
           </p>
-          <button type="button" className="btn btn-ghost" disabled={!changed || busy} onClick={() => policy && setDraft(toDraft(policy))}>
+          <button type="button" className="btn btn-ghost" disabled={edited === 0 || busy} onClick={() => policy && (setDraft(toDraft(policy)), setServer({}))}>
             Discard changes
           </button>
           <button type="submit" className="btn btn-primary" disabled={!changed || !values || !previewCurrent || busy}>

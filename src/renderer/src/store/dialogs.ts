@@ -10,6 +10,7 @@ export type DialogState =
   | { type: 'create' }
   | { type: 'import' }
   | { type: 'reset'; key: KeyView }
+  | { type: 'edit'; key: KeyView }
   | { type: 'revoke'; keys: SelectedKey[] }
   | { type: 'revokeMatching'; count: number }
   | { type: 'addOwner' }

@@ -21,12 +21,23 @@ export interface KeyFilters {
 }
 
 export interface KeySort {
-  /** null: newest first (the store's default order). */
-  field: Exclude<SortField, 'created'> | null
+  /** 'created' + 'desc' is "Newest first", the store's default order. */
+  field: SortField
   order: 'asc' | 'desc'
 }
 
+export const NEWEST_FIRST: KeySort = { field: 'created', order: 'desc' }
+
 export const EMPTY_FILTERS: KeyFilters = { search: '', status: 'all', owner: '', scope: '', expiringSoon: false, unusedForDays: null }
+
+export interface KeyUpdate {
+  accessId: string
+  name?: string
+  description?: string
+  scopes?: string[]
+  expiresIn?: string
+  expiresAt?: string
+}
 
 export interface CreateKeyInput {
   name?: string
@@ -52,23 +63,32 @@ export interface KeysSlice {
   visibleRange: readonly [number, number]
   summary: { all: number; active: number; expiringSoon: number } | null
   activeKey: KeyView | null
+  /** Scopes of live keys, for the scopes picker; null until asked. */
+  scopesInUse: string[] | null
 
   setFilters(patch: Partial<KeyFilters>): void
   clearFilters(): void
   /** Start from no filters and apply these. */
   replaceFilters(f: Partial<KeyFilters>): void
-  toggleSort(field: Exclude<SortField, 'created'>): void
+  toggleSort(field: SortField): void
+  setSort(sort: KeySort): void
   loadKeys(): Promise<void>
   reloadKeys(): Promise<void>
   loadSummary(): Promise<void>
   ensureRows(start: number, end: number): void
   openKey(key: KeyView): void
+  /** From elsewhere (an audit entry's target): go to Keys and open this key's details. */
+  openKeyById(accessId: string): Promise<void>
   closeKey(): void
   refreshActiveKey(): Promise<void>
 
   createKey(input: CreateKeyInput): Promise<Result<OneTimeSecret>>
   importKeys(): Promise<Result<OneTimeSecret | null>>
-  resetKey(input: { accessId: string; confirm: string; grace?: string }): Promise<Result<OneTimeSecret>>
+  resetKey(input: { accessId: string; confirm: string; grace?: string; previous?: 'keep' | 'end' }): Promise<Result<OneTimeSecret>>
+  updateKey(input: KeyUpdate): Promise<Result<KeyView>>
+  disableKey(accessId: string): Promise<Result<KeyView>>
+  enableKey(accessId: string): Promise<Result<KeyView>>
+  loadScopesInUse(): Promise<void>
   revokeKeys(accessIds: string[], reason: string): Promise<Result<{ revoked: number }>>
   revokeMatching(expectedCount: number, reason: string): Promise<Result<{ revoked: number }>>
   exportInventory(): Promise<Result<SaveOutcome>>
@@ -93,11 +113,11 @@ export function hasFilters(f: KeyFilters): boolean {
 }
 
 function sortQuery(s: KeySort): Pick<KeyQuery, 'sort' | 'order'> {
-  return s.field === null ? { sort: 'created', order: 'desc' } : { sort: s.field, order: s.order }
+  return { sort: s.field, order: s.order }
 }
 
 /** Columns whose natural first direction is newest/most recent first. */
-const DESC_FIRST = new Set<SortField>(['lastUsed'])
+const DESC_FIRST = new Set<SortField>(['lastUsed', 'created'])
 
 export const createKeysSlice: Slice<KeysSlice> = (set, get) => {
   const inflight = new Set<string>()
@@ -119,6 +139,7 @@ export const createKeysSlice: Slice<KeysSlice> = (set, get) => {
   }
 
   function afterMutation(): void {
+    if (get().scopesInUse !== null) void get().loadScopesInUse()
     void get().reloadKeys()
     void get().loadSummary()
     void get().refreshActiveKey()
@@ -133,7 +154,7 @@ export const createKeysSlice: Slice<KeysSlice> = (set, get) => {
 
   return {
     filters: EMPTY_FILTERS,
-    sort: { field: null, order: 'desc' },
+    sort: NEWEST_FIRST,
     total: null,
     pages: {},
     listVersion: 0,
@@ -142,17 +163,20 @@ export const createKeysSlice: Slice<KeysSlice> = (set, get) => {
     visibleRange: [0, 40],
     summary: null,
     activeKey: null,
+    scopesInUse: null,
 
+    // Ticked rows are kept by access ID across searches, filters and sorts (the bulk bar
+    // says how many); only "all in this view" belongs to one query and ends with it.
     setFilters(patch) {
-      set((s) => ({ filters: { ...s.filters, ...patch } }))
+      set((s) => ({ filters: { ...s.filters, ...patch }, allMatching: null }))
       void get().loadKeys()
     },
     clearFilters() {
-      set({ filters: EMPTY_FILTERS })
+      set({ filters: EMPTY_FILTERS, allMatching: null })
       void get().loadKeys()
     },
     replaceFilters(f) {
-      set({ filters: { ...EMPTY_FILTERS, ...f } })
+      set({ filters: { ...EMPTY_FILTERS, ...f }, allMatching: null })
       void get().loadKeys()
     },
     toggleSort(field) {
@@ -162,11 +186,16 @@ export const createKeysSlice: Slice<KeysSlice> = (set, get) => {
       })
       void get().loadKeys()
     },
+    setSort(sort) {
+      const cur = get().sort
+      if (cur.field === sort.field && cur.order === sort.order) return
+      set({ sort })
+      void get().loadKeys()
+    },
 
     async loadKeys() {
       const version = get().listVersion + 1
       set({ listVersion: version, listStale: true, listError: null, visibleRange: [0, 40] })
-      get().clearSelection()
       const page = await fetchPage(0, version)
       if (!page) return
       set({ pages: { 0: page.items }, total: page.total, listStale: false })
@@ -226,6 +255,15 @@ export const createKeysSlice: Slice<KeysSlice> = (set, get) => {
     openKey(key) {
       set({ activeKey: key })
     },
+    async openKeyById(accessId) {
+      const r = await call('keysGet', { accessId })
+      if (!r.ok) {
+        get().notify('error', r.error.kind === 'not_found' ? `Key ${accessId} is no longer in the store (it was purged).` : r.error.message)
+        return
+      }
+      set({ activeKey: r.value })
+      get().go('keys')
+    },
     closeKey() {
       set({ activeKey: null })
     },
@@ -247,9 +285,44 @@ export const createKeysSlice: Slice<KeysSlice> = (set, get) => {
       return r
     },
     async resetKey(input) {
-      const r = healthCheck(await call('keysReset', input.grace ? input : { accessId: input.accessId, confirm: input.confirm }))
+      const r = healthCheck(
+        await call('keysReset', {
+          accessId: input.accessId,
+          confirm: input.confirm,
+          ...(input.grace ? { grace: input.grace } : {}),
+          ...(input.previous ? { previous: input.previous } : {}),
+        }),
+      )
       if (r.ok) afterMutation()
       return r
+    },
+    async updateKey(input) {
+      const r = healthCheck(await call('keysUpdate', input))
+      if (r.ok) {
+        if (get().activeKey?.accessId === r.value.accessId) set({ activeKey: r.value })
+        afterMutation()
+      }
+      return r
+    },
+    async disableKey(accessId) {
+      const r = healthCheck(await call('keysDisable', { accessId }))
+      if (r.ok) {
+        if (get().activeKey?.accessId === accessId) set({ activeKey: r.value })
+        afterMutation()
+      }
+      return r
+    },
+    async enableKey(accessId) {
+      const r = healthCheck(await call('keysEnable', { accessId }))
+      if (r.ok) {
+        if (get().activeKey?.accessId === accessId) set({ activeKey: r.value })
+        afterMutation()
+      }
+      return r
+    },
+    async loadScopesInUse() {
+      const r = await call('scopesInUse', {})
+      if (r.ok) set({ scopesInUse: r.value })
     },
     async revokeKeys(accessIds, reason) {
       const r = healthCheck(await call('keysRevoke', reason.trim() ? { accessIds, reason: reason.trim() } : { accessIds }))

@@ -7,6 +7,13 @@ export interface SelectedKey {
   accessId: string
   name: string
   owner: string
+  /** For the confirmation's active / expired / revoked split (absent: not known, e.g. a key picked elsewhere). */
+  status?: KeyView['status']
+  lastUsedAt?: string | null
+}
+
+export function selectedOf(k: KeyView): SelectedKey {
+  return { accessId: k.accessId, name: k.name, owner: k.owner, status: k.status, lastUsedAt: k.lastUsedAt }
 }
 
 export interface SelectionSlice {
@@ -25,6 +32,8 @@ export interface SelectionSlice {
   selectAllMatching(): Promise<void>
   /** A few names of what "all matching" covers, for the confirmation. */
   sampleMatching(limit: number): Promise<{ names: SelectedKey[]; count: number } | null>
+  /** How many of the keys "all matching" covers work now (active), are disabled or have expired. */
+  splitMatching(): Promise<{ active: number; disabled: number; expired: number } | null>
 }
 
 export const createSelectionSlice: Slice<SelectionSlice> = (set, get) => ({
@@ -39,13 +48,13 @@ export const createSelectionSlice: Slice<SelectionSlice> = (set, get) => ({
       const selected: Record<string, SelectedKey> = {}
       for (const rows of Object.values(s.pages))
         for (const k of rows)
-          if (k.status !== 'revoked' && k.accessId !== key.accessId) selected[k.accessId] = { accessId: k.accessId, name: k.name, owner: k.owner }
+          if (k.status !== 'revoked' && k.accessId !== key.accessId) selected[k.accessId] = selectedOf(k)
       set({ allMatching: null, selected })
       return
     }
     const next = { ...s.selected }
     if (next[key.accessId]) delete next[key.accessId]
-    else next[key.accessId] = { accessId: key.accessId, name: key.name, owner: key.owner }
+    else next[key.accessId] = selectedOf(key)
     set({ selected: next })
   },
 
@@ -61,7 +70,7 @@ export const createSelectionSlice: Slice<SelectionSlice> = (set, get) => ({
     // Revoke-matching covers the keys not yet revoked (active and expired) among those the filters match.
     let count: number | null = null
     if (q.status === 'revoked') count = 0
-    else if (q.status === 'active' || q.status === 'expired') {
+    else if (q.status === 'active' || q.status === 'expired' || q.status === 'disabled') {
       const r = await call('keysList', { ...q, limit: 1 })
       count = r.ok ? r.value.total : null
     } else {
@@ -77,6 +86,18 @@ export const createSelectionSlice: Slice<SelectionSlice> = (set, get) => ({
     if (count === 0) get().notify('info', 'Every key in this view is already revoked.')
   },
 
+  async splitMatching() {
+    const q = filterQuery(get().filters)
+    const count = async (status: 'active' | 'disabled' | 'expired'): Promise<number | null> => {
+      if (q.status !== 'all' && q.status !== status) return 0
+      const r = await call('keysList', { ...q, status, limit: 1 })
+      return r.ok ? r.value.total : null
+    }
+    const [active, disabled, expired] = await Promise.all([count('active'), count('disabled'), count('expired')])
+    if (active === null || disabled === null || expired === null) return null
+    return { active, disabled, expired }
+  },
+
   async sampleMatching(limit) {
     const q = filterQuery(get().filters)
     const names: SelectedKey[] = []
@@ -87,7 +108,7 @@ export const createSelectionSlice: Slice<SelectionSlice> = (set, get) => ({
       const r = await call('keysList', { ...q, sort: 'name', order: 'asc', offset, limit: PAGE_SIZE })
       if (!r.ok) return null
       count = r.value.total
-      for (const k of r.value.items) if (k.status !== 'revoked' && names.length < limit) names.push({ accessId: k.accessId, name: k.name, owner: k.owner })
+      for (const k of r.value.items) if (k.status !== 'revoked' && names.length < limit) names.push(selectedOf(k))
       offset += PAGE_SIZE
       if (offset >= r.value.total) break
     }
