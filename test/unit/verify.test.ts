@@ -127,20 +127,22 @@ describe('verify: last used', () => {
     expect(lastUsed(k.accessId)).toBe(at(t0 + MIN))
   })
 
-  it('is batched: pending until flushLastUsed (or the flush interval), then written', () => {
+  it('is batched: verify never writes; pending until flushLastUsed, then written', () => {
     const [a, b] = t.store.createMany([{ name: 'a' }, { name: 'b' }])
-    t.store.verify({ accessKey: a!.accessKey }) // first use flushes at once
+    const ta = t.clock.t
+    t.store.verify({ accessKey: a!.accessKey })
     t.clock.advance(1000)
     const tb = t.clock.t
     t.store.verify({ accessKey: b!.accessKey })
+    expect(lastUsed(a!.accessId)).toBeNull()
     expect(lastUsed(b!.accessId)).toBeNull()
-    t.store.flushLastUsed()
-    expect(lastUsed(b!.accessId)).toBe(at(tb))
-    // the flush interval (5 s) also writes pending uses
+    // however much time passes and however many keys are used, verify itself does not write
     t.clock.advance(2 * MIN)
-    const ta = t.clock.t
-    t.store.verify({ accessKey: a!.accessKey })
+    for (const k of t.store.createMany(Array.from({ length: 50 }, (_, i) => ({ name: `many-${i}` })))) t.store.verify({ accessKey: k.accessKey })
+    expect(lastUsed(a!.accessId)).toBeNull()
+    t.store.flushLastUsed()
     expect(lastUsed(a!.accessId)).toBe(at(ta))
+    expect(lastUsed(b!.accessId)).toBe(at(tb))
   })
 
   it('pending uses are written on close', async () => {

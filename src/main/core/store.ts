@@ -49,8 +49,6 @@ export interface OpenOptions {
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000
-const LAST_USED_FLUSH_MS = 5_000
-const LAST_USED_FLUSH_COUNT = 512
 /** How long a last-used flush waits for another writer's lock before leaving it for later. */
 const LAST_USED_BUSY_MS = 50
 const MAX_GRACE_MS = 30 * DAY_MS
@@ -269,7 +267,6 @@ export class KeyStore {
   readonly dbPath: string
   private readonly keychainBackend: string
   private readonly lastUsedPending = new Map<number, number>()
-  private lastUsedFlushedAt = 0
   private closed = false
 
   constructor(
@@ -918,17 +915,18 @@ export class KeyStore {
     return this.db.prepare('SELECT 1 FROM keys WHERE access_id = ?').get(accessId) !== undefined
   }
 
-  /** Last-used is recorded at most once a minute per key, in batched writes. */
+  /**
+   * Last-used is recorded at most once a minute per key. verify never writes: this
+   * only queues; flushLastUsed() (a timer in the caller, and close) writes the batch.
+   */
   private noteUsed(id: number, lastUsedAt: number | null, now: number): void {
     if (lastUsedAt !== null && now - lastUsedAt < LAST_USED_RESOLUTION_MS) return
     if (this.lastUsedPending.has(id)) return
     this.lastUsedPending.set(id, now)
-    if (this.lastUsedPending.size >= LAST_USED_FLUSH_COUNT || now - this.lastUsedFlushedAt >= LAST_USED_FLUSH_MS) this.flushLastUsed()
   }
 
   /** Write pending last-used times. Failures (e.g. a busy store) keep them for the next try. */
   flushLastUsed(): void {
-    this.lastUsedFlushedAt = this.now()
     if (this.lastUsedPending.size === 0) return
     const pending = [...this.lastUsedPending]
     // Runs on verify's path (and keydesk serve's event loop): wait briefly for a
