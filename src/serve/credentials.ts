@@ -29,7 +29,25 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
-type Distinct = Record<string, string[] | undefined>
+export type Distinct = Record<string, string[] | undefined>
+
+/**
+ * The headers keydesk reads, from req.rawHeaders in one pass, duplicates kept
+ * apart (as req.headersDistinct would give them, without building that object
+ * for every header of every request). `extra` is a lower-case header name also
+ * wanted (the --client-ip-header).
+ */
+export function wantedHeaders(rawHeaders: readonly string[], extra?: string): Distinct {
+  const out: Distinct = {}
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!
+    const len = name.length
+    if (len !== 9 && len !== 13 && len !== 16 && (extra === undefined || len !== extra.length)) continue
+    const lower = name.toLowerCase()
+    if (lower === 'x-api-key' || lower === 'authorization' || lower === 'x-required-scope' || lower === extra) (out[lower] ??= []).push(rawHeaders[i + 1]!)
+  }
+  return out
+}
 
 /** One header's values, with duplicates kept apart (req.headersDistinct). */
 function values(h: Distinct, name: string): string[] {
