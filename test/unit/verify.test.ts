@@ -145,6 +145,20 @@ describe('verify: last used', () => {
     expect(lastUsed(b!.accessId)).toBe(at(tb))
   })
 
+  it('flushLastUsed(maxRows) writes at most that many, oldest first, and says how many are left', () => {
+    const ks = t.store.createMany(Array.from({ length: 5 }, (_, i) => ({ name: `slice-${i}` })))
+    for (const k of ks) {
+      t.store.verify({ accessKey: k.accessKey })
+      t.clock.advance(10)
+    }
+    expect(t.store.flushLastUsed(2)).toBe(3)
+    expect(ks.map((k) => lastUsed(k.accessId) !== null)).toEqual([true, true, false, false, false])
+    expect(t.store.flushLastUsed(2)).toBe(1)
+    expect(t.store.flushLastUsed()).toBe(0)
+    expect(ks.every((k) => lastUsed(k.accessId) !== null)).toBe(true)
+    expect(t.store.flushLastUsed(10)).toBe(0)
+  })
+
   it('pending uses are written on close', async () => {
     const [a, b] = t.store.createMany([{ name: 'a' }, { name: 'b' }])
     t.store.verify({ accessKey: a!.accessKey })

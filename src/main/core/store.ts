@@ -925,10 +925,19 @@ export class KeyStore {
     this.lastUsedPending.set(id, now)
   }
 
-  /** Write pending last-used times. Failures (e.g. a busy store) keep them for the next try. */
-  flushLastUsed(): void {
-    if (this.lastUsedPending.size === 0) return
-    const pending = [...this.lastUsedPending]
+  /**
+   * Write pending last-used times, at most maxRows of them (oldest first), and
+   * return how many are still pending. Failures (e.g. a busy store) keep them for
+   * the next try. A caller on an event loop (keydesk serve) writes in slices so no
+   * single write holds the loop for long.
+   */
+  flushLastUsed(maxRows = Number.POSITIVE_INFINITY): number {
+    if (this.lastUsedPending.size === 0) return 0
+    const pending: [number, number][] = []
+    for (const e of this.lastUsedPending) {
+      if (pending.length >= maxRows) break
+      pending.push(e)
+    }
     // Runs on verify's path (and keydesk serve's event loop): wait briefly for a
     // writer that holds the lock, not the full busy timeout; try again next time.
     this.db.pragma(`busy_timeout = ${LAST_USED_BUSY_MS}`)
@@ -943,6 +952,7 @@ export class KeyStore {
     } finally {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     }
+    return this.lastUsedPending.size
   }
 
   // ───────────────────────────── policy ─────────────────────────────
