@@ -12,9 +12,8 @@
  */
 import type { Server, ServerResponse } from 'node:http'
 import type { BlockList, Socket } from 'node:net'
-import { isIPv4, isIPv6 } from 'node:net'
 import { type AccessLog, type Outcome } from './access-log'
-import { clientKey, plainAddress } from './limiter'
+import { clientKey, isTrustedPeer, plainAddress } from './limiter'
 import { BODY, rawResponse, send } from './responses'
 
 export interface ConnectionLimits {
@@ -54,11 +53,6 @@ export function guardConnections(
   const shortAt = Math.ceil(limits.maxConnections * 0.75)
   const closeAt = Math.ceil(limits.maxConnections * 0.9)
 
-  const isTrusted = (addr: string): boolean => {
-    if (trusted === undefined) return false
-    const family = isIPv4(addr) ? 'ipv4' : isIPv6(addr) ? 'ipv6' : undefined
-    return family !== undefined && trusted.check(addr, family)
-  }
 
   const adjust = (): void => {
     server.keepAliveTimeout = open >= shortAt ? Math.min(limits.keepAliveTimeoutMs, SHORT_KEEP_ALIVE_MS) : limits.keepAliveTimeoutMs
@@ -70,7 +64,7 @@ export function guardConnections(
 
   server.on('connection', (socket: Socket) => {
     const addr = plainAddress(socket.remoteAddress ?? 'unknown')
-    if (!isTrusted(addr)) {
+    if (!isTrustedPeer(addr, trusted)) {
       const key = clientKey(addr)
       const n = (perClient.get(key) ?? 0) + 1
       if (n > limits.maxClientConnections) {

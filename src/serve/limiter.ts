@@ -135,7 +135,6 @@ export class FailureLimiter {
  * Anything else (a Unix socket, no address) is its own bucket.
  */
 export function clientKey(address: string): string {
-  if (isIPv4(address)) return address
   if (!isIPv6(address)) return address
   const g = ipv6Groups(address)
   if (isV4Mapped(g)) return `${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`
@@ -178,9 +177,19 @@ export function ipv6Groups(address: string): number[] {
  */
 export function clientAddress(peer: string | undefined, header: readonly string[] | undefined, trusted: BlockList | undefined): string {
   const p = peer === undefined ? 'unknown' : plainAddress(peer)
-  if (trusted === undefined || header === undefined || header.length === 0) return p
-  const family = isIPv4(p) ? 'ipv4' : isIPv6(p) ? 'ipv6' : undefined
-  if (family === undefined || !trusted.check(p, family)) return p
+  return isTrustedPeer(p, trusted) ? addressFromHeader(header, p) : p
+}
+
+/** Is this (plain) peer address one of the trusted proxies? */
+export function isTrustedPeer(address: string, trusted: BlockList | undefined): boolean {
+  if (trusted === undefined) return false
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined
+  return family !== undefined && trusted.check(address, family)
+}
+
+/** The last entry of the last header line, when it is an IP address; else the fallback. */
+export function addressFromHeader(header: readonly string[] | undefined, fallback: string): string {
+  if (header === undefined || header.length === 0) return fallback
   const last = header[header.length - 1]!.split(',').pop()!.trim()
-  return isIPv4(last) || isIPv6(last) ? plainAddress(last) : p
+  return isIPv4(last) || isIPv6(last) ? plainAddress(last) : fallback
 }

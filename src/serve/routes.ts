@@ -8,13 +8,13 @@
  *   GET|HEAD /healthz      200 {"ok":true}; 503 while stopping
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { BlockList } from 'node:net'
+import type { BlockList, Socket } from 'node:net'
 import { isAccessId } from '../main/core/keyformat'
 import type { KeyStore } from '../main/core/index'
 import type { VerifyResult } from '../main/core/types'
 import type { RequestRecord } from './access-log'
 import { presentedCredential, requiredScopes, headerSafe, type Distinct } from './credentials'
-import { clientAddress, type FailureLimiter } from './limiter'
+import { addressFromHeader, isTrustedPeer, plainAddress, type FailureLimiter } from './limiter'
 import { BODY, deniedBody, send, type Challenges } from './responses'
 
 export const AUTH = '/v1/auth'
@@ -38,9 +38,23 @@ export interface RouteContext {
 const ALLOW_GET = ['Allow', 'GET, HEAD']
 const ALLOW_POST = ['Allow', 'POST']
 
-/** The client address a request counts under (see clientAddress). */
+const kPeer = Symbol('keydesk.peer')
+type PeerSocket = Socket & { [kPeer]?: { address: string; trusted: boolean } }
+
+/**
+ * The client address a request counts under (as clientAddress decides), with the
+ * peer's address and trust worked out once per connection, not per request.
+ */
 export function requestClient(ctx: RouteContext, req: IncomingMessage, headers: Distinct): string {
-  return clientAddress(req.socket.remoteAddress, ctx.clientIpHeader === undefined ? undefined : headers[ctx.clientIpHeader], ctx.trusted)
+  const socket = req.socket as PeerSocket
+  let peer = socket[kPeer]
+  if (peer === undefined) {
+    const address = plainAddress(socket.remoteAddress ?? 'unknown')
+    peer = { address, trusted: isTrustedPeer(address, ctx.trusted) }
+    socket[kPeer] = peer
+  }
+  if (!peer.trusted || ctx.clientIpHeader === undefined) return peer.address
+  return addressFromHeader(headers[ctx.clientIpHeader], peer.address)
 }
 
 export function route(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, rec: RequestRecord, headers: Distinct, target: string): void {

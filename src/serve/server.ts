@@ -15,7 +15,7 @@
  * presented value back. Nothing in a request writes: last-used times are queued
  * by verify and written by a timer, log lines are written from setImmediate.
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { BlockList } from 'node:net'
 import type { KeyStore } from '../main/core/index'
 import { createAccessLog, loggablePath, logWhenDone, type AccessLog, type AccessLogSink, type RequestRecord } from './access-log'
@@ -104,6 +104,11 @@ export function configWarnings(options: Pick<VerifyServerOptions, 'clientIpHeade
   return []
 }
 
+/** Rows per last-used write slice (a few ms of the event loop each). */
+const FLUSH_SLICE = 1_000
+const kRecord = Symbol('keydesk.record')
+type RecordedResponse = ServerResponse & { [kRecord]?: RequestRecord }
+
 export function createVerifyServer(store: KeyStore, options: VerifyServerOptions = {}): VerifyServer {
   const limits: ServeLimits = {
     ...DEFAULT_LIMITS,
@@ -135,7 +140,7 @@ export function createVerifyServer(store: KeyStore, options: VerifyServerOptions
       const target = req.url ?? '/'
       const rec: RequestRecord = { client: requestClient(ctx, req, headers), method: req.method ?? null, path: loggablePath(target), outcome: 'ok', started: performance.now() }
       if (logging) logWhenDone(res, rec, log)
-      records.set(res, rec)
+      ;(res as RecordedResponse)[kRecord] = rec
       try {
         route(ctx, req, res, rec, headers, target)
       } catch {
@@ -150,14 +155,13 @@ export function createVerifyServer(store: KeyStore, options: VerifyServerOptions
   server.headersTimeout = limits.headersTimeoutMs
   server.requestTimeout = limits.requestTimeoutMs
 
-  const records = new WeakMap<object, RequestRecord>()
   const guard = guardConnections(
     server,
     { maxConnections: limits.maxConnections, maxClientConnections: limits.maxClientConnections, keepAliveTimeoutMs: limits.keepAliveTimeoutMs },
     options.trustedProxies,
     log,
     (res) => {
-      const rec = records.get(res)
+      const rec = (res as RecordedResponse)[kRecord]
       if (rec === undefined) return false
       rec.outcome = 'timeout'
       return true
@@ -175,17 +179,31 @@ export function createVerifyServer(store: KeyStore, options: VerifyServerOptions
     stopping: () => closing,
   }
 
-  // Last-used times: verify only queues them; this timer (and close) writes them.
+  // Last-used times: verify only queues them. This timer writes them, in slices of
+  // FLUSH_SLICE rows with the event loop free between slices (requests that came in
+  // meanwhile are answered first); close writes whatever is left.
   let flushTimer: NodeJS.Timeout | undefined
-  const flushLastUsed = (): void => {
+  let flushing = false
+  const flushLastUsed = (maxRows?: number): number => {
     try {
-      store.flushLastUsed()
+      const left: unknown = store.flushLastUsed(maxRows)
+      return typeof left === 'number' ? left : 0
     } catch {
-      /* informational; retried next time (or the store is already closed) */
+      return 0 // informational; retried next time (or the store is already closed)
     }
   }
+  const flushSlices = (before = Number.POSITIVE_INFINITY): void => {
+    const left = closing ? 0 : flushLastUsed(FLUSH_SLICE)
+    // Stop when done, or when a slice made no progress (a writer holds the lock): next tick.
+    if (left > 0 && left < before) setImmediate(flushSlices, left)
+    else flushing = false
+  }
   const startFlushing = (): void => {
-    flushTimer ??= setInterval(flushLastUsed, options.flushIntervalMs ?? 5_000)
+    flushTimer ??= setInterval(() => {
+      if (flushing) return
+      flushing = true
+      flushSlices()
+    }, options.flushIntervalMs ?? 5_000)
     flushTimer.unref()
   }
 

@@ -53,6 +53,7 @@ describe('presentedCredential: missing', () => {
   it('no header, or only empty ones', () => {
     expect(presentedCredential({})).toEqual({ kind: 'missing' })
     expect(presentedCredential({ authorization: [''], 'x-api-key': ['   '] })).toEqual({ kind: 'missing' })
+    expect(presentedCredential({ authorization: ['   '] })).toEqual({ kind: 'missing' })
     expect(presentedCredential({ authorization: [], 'x-api-key': [] })).toEqual({ kind: 'missing' })
   })
   it('an empty header beside a real one does not count as a second one', () => {
@@ -77,6 +78,12 @@ describe('presentedCredential: malformed (and never the key back)', () => {
     ['Basic alone', 'Basic'],
     ['Basic with a bad character after good ones', `Basic ${b64('_api_key:x')}!`],
     ['Basic with a bad character first', `Basic !${b64('_api_key:x')}`],
+    ['Basic with two bad characters after good ones', `Basic ${b64('_api_key:abc')}!!`],
+    ['Basic with two bad characters first', `Basic !!${b64('_api_key:abc')}`],
+    ['Basic with one character too many (4n+1)', `Basic ${b64('_api_key:abc')}A`],
+    ['no space after the scheme', 'Bearerkdsk_x'],
+    ['an unknown scheme with base64 that would decode', `Token ${b64('_api_key:abc')}`],
+    ['Basic _api_key with no colon', `Basic ${b64('_api_keyZ')}`],
     ['Basic without a colon', `Basic ${b64(KEY)}`],
     ['Basic with a non-ID user and a password', `Basic ${b64('someone:password')}`],
     ['Basic with an empty user and password', `Basic ${b64(':')}`],
@@ -90,7 +97,7 @@ describe('presentedCredential: malformed (and never the key back)', () => {
     ['Basic with a US control', `Basic ${b64('_api_key:a\u001f')}`],
     ['a huge value', 'Bearer ' + 'A'.repeat(506)],
   ])('%s', (_n, value) => {
-    expect(auth(value)).toEqual({ kind: 'malformed' })
+    expect(auth(value)).toStrictEqual({ kind: 'malformed' })
   })
 
   it('513 characters is too long; 512 is not', () => {
@@ -119,11 +126,11 @@ describe('presentedCredential: malformed (and never the key back)', () => {
     expect(presentedCredential({ authorization: [`Bearer ${KEY}`], 'x-api-key': [KEY] })).toEqual({ kind: 'key', accessKey: KEY, via: 'bearer' })
     expect(presentedCredential({ authorization: [`Basic ${b64(`${ID}:${KEY}`)}`], 'x-api-key': [KEY] })).toEqual({ kind: 'key', accessKey: KEY, accessId: ID, via: 'basic' })
     // Two different, each valid on its own: not "either one".
-    expect(presentedCredential({ authorization: [`Bearer ${KEY}`], 'x-api-key': [KEY2] })).toEqual({ kind: 'malformed' })
+    expect(presentedCredential({ authorization: [`Bearer ${KEY}`], 'x-api-key': [KEY2] })).toStrictEqual({ kind: 'malformed' })
     expect(presentedCredential({ authorization: [`Basic ${b64(`${ID}:${KEY}`)}`], 'x-api-key': [KEY2] })).toEqual({ kind: 'malformed', accessId: ID })
     // One of them malformed.
-    expect(presentedCredential({ authorization: ['Digest x'], 'x-api-key': [KEY] })).toEqual({ kind: 'malformed' })
-    expect(presentedCredential({ authorization: [`Bearer ${KEY}`], 'x-api-key': ['kdsk_a b'] })).toEqual({ kind: 'malformed' })
+    expect(presentedCredential({ authorization: ['Digest x'], 'x-api-key': [KEY] })).toStrictEqual({ kind: 'malformed' })
+    expect(presentedCredential({ authorization: [`Bearer ${KEY}`], 'x-api-key': ['kdsk_a b'] })).toStrictEqual({ kind: 'malformed' })
   })
 })
 
