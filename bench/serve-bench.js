@@ -10,7 +10,9 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Agent, request } from 'node:http'
 import { createInterface } from 'node:readline'
+import Database from 'better-sqlite3'
 import { newAccessKey } from '../out/main/core.js'
 import { emit } from './lib.js'
 
@@ -128,6 +130,9 @@ await stop(serveServer.child)
 sane('serve with admin writes', busy, 0.1)
 const adminWrites = JSON.parse(writerOut.split('\n').find((l) => l.startsWith('{"admin_writes"')) ?? '{"admin_writes":0}').admin_writes
 
+// ── no access-ID oracle in timing ─────────────────────────────────────────
+const oracle = await oracleGap()
+
 // ── nginx auth_basic, htpasswd with as many users ─────────────────────────
 let htpasswd = null
 if (size <= 100_000 && existsSync(NGINX)) htpasswd = await nginxAuthBasic()
@@ -149,6 +154,17 @@ emit({
   ok: busy.p99ms < 5,
   req_per_s: Math.round(busy.perSecond),
   admin_writes_per_s: Math.round(adminWrites / Math.min(seconds, 6)),
+})
+emit({
+  name: 'serve_oracle_gap_us',
+  keys: size,
+  value: Number(oracle.gapUs.toFixed(2)),
+  unit: 'µs',
+  target: '|gap| < 5 % of the median',
+  ok: Math.abs(oracle.gapUs) < 0.05 * oracle.unknownUs,
+  existing_id_median_us: Number(oracle.existingUs.toFixed(1)),
+  unknown_id_median_us: Number(oracle.unknownUs.toFixed(1)),
+  samples: oracle.samples,
 })
 if (htpasswd) {
   const ratio = serve.perSecond / htpasswd.perSecond
@@ -228,4 +244,42 @@ http {
   } finally {
     await stop(child)
   }
+}
+
+/**
+ * Median time of `Basic existingId:wrongSecret` against `Basic unknownId:wrongSecret`,
+ * interleaved, one keep-alive connection, limiting off (so no answer is a 429):
+ * the difference an attacker could use to find out which access IDs exist.
+ */
+async function oracleGap() {
+  const db = new Database(join(dir, 'keydesk.sqlite'), { readonly: true, fileMustExist: true })
+  const ids = db.prepare('SELECT access_id FROM keys ORDER BY random() LIMIT 2000').pluck().all()
+  db.close()
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+  const fakeId = () => 'kdid_' + Array.from({ length: 16 }, () => alnum[(Math.random() * alnum.length) | 0]).join('')
+  const server = await start(process.execPath, [bin, '--data-dir', dir, 'serve', '--listen', '127.0.0.1:0', '--access-log', 'off', '--fail-burst', '0'])
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const { hostname, port } = new URL(server.url)
+  const once = (id) =>
+    new Promise((resolve, reject) => {
+      const auth = 'Basic ' + Buffer.from(`${id}:${newAccessKey()}`).toString('base64')
+      const t = process.hrtime.bigint()
+      const req = request({ host: hostname, port, path: '/v1/auth', agent, headers: { Authorization: auth } }, (res) => {
+        res.resume()
+        res.on('end', () => (res.statusCode === 401 ? resolve(Number(process.hrtime.bigint() - t) / 1000) : reject(new Error(`oracle bench: ${res.statusCode}`))))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  const existing = []
+  const unknown = []
+  for (let i = 0; i < 500; i++) await once(ids[i % ids.length]) // warm up
+  for (let i = 0; i < 4000; i++) {
+    if (i % 2 === 0) existing.push(await once(ids[(i >> 1) % ids.length]))
+    else unknown.push(await once(fakeId()))
+  }
+  agent.destroy()
+  await stop(server.child)
+  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+  return { existingUs: med(existing), unknownUs: med(unknown), gapUs: med(existing) - med(unknown), samples: existing.length + unknown.length }
 }
