@@ -82,6 +82,7 @@ describe('presentedCredential: malformed (and never the key back)', () => {
     ['Basic with two bad characters first', `Basic !!${b64('_api_key:abc')}`],
     ['Basic with one character too many (4n+1)', `Basic ${b64('_api_key:abc')}A`],
     ['no space after the scheme', 'Bearerkdsk_x'],
+    ['no space, and the scheme would be read as "bearer"', 'Bearerx'],
     ['an unknown scheme with base64 that would decode', `Token ${b64('_api_key:abc')}`],
     ['Basic _api_key with no colon', `Basic ${b64('_api_keyZ')}`],
     ['Basic without a colon', `Basic ${b64(KEY)}`],
