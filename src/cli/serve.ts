@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { KeydeskError } from '../main/core/errors'
-import { openKeyStore } from '../main/core/store'
+import { openKeyStore } from '../main/core/index'
 import { resolveDataDir } from '../main/core/paths'
 import { configWarnings, createVerifyServer, DEFAULT_LIMITS, timeoutCheckInterval } from '../serve/server'
 import { DEFAULT_LIMITER } from '../serve/limiter'
