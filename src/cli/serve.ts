@@ -7,9 +7,9 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { KeydeskError } from '../main/core/errors'
-import { openKeyStore } from '../main/core/keystore'
+import { openKeyStore } from '../main/core/index'
 import { resolveDataDir } from '../main/core/paths'
-import { createVerifyServer, DEFAULT_LIMITS } from '../serve/server'
+import { configWarnings, createVerifyServer, DEFAULT_LIMITS, timeoutCheckInterval } from '../serve/server'
 import { DEFAULT_LIMITER } from '../serve/limiter'
 import { DEFAULT_LISTEN, ListenError, parseListen, trustedProxies } from '../serve/listen'
 
@@ -22,6 +22,7 @@ interface ServeFlags {
   requestTimeout: number
   keepAliveTimeout: number
   maxConnections: number
+  maxClientConnections: number
   failBurst: number
   failPerMinute: number
   failClients: number
@@ -46,8 +47,8 @@ function positive(value: string): number {
   return n
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value]
+function collectMany(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/[\s,]+/).filter(Boolean)]
 }
 
 function headerName(value: string): string {
@@ -67,11 +68,12 @@ export function addServeCommand(program: Command): void {
     .option('--request-timeout <ms>', 'time to receive a whole request', int(100, 600_000), DEFAULT_LIMITS.requestTimeoutMs)
     .option('--keep-alive-timeout <ms>', 'idle keep-alive connections are closed after this', int(100, 600_000), DEFAULT_LIMITS.keepAliveTimeoutMs)
     .option('--max-connections <n>', 'most open connections', int(1, 1_000_000), DEFAULT_LIMITS.maxConnections)
+    .option('--max-client-connections <n>', 'most open connections from one client address (IPv6: per /64); a --trusted-proxy is exempt', int(1, 1_000_000), DEFAULT_LIMITS.maxClientConnections)
     .option('--fail-burst <n>', 'failed attempts a client may make at once before 429; 0 turns limiting off', int(0, 1_000_000), DEFAULT_LIMITER.burst)
     .option('--fail-per-minute <n>', 'failed attempts a client regains per minute', positive, DEFAULT_LIMITER.perMinute)
-    .option('--fail-clients <n>', 'most clients tracked by the limiter (least recent dropped first)', int(1, 10_000_000), DEFAULT_LIMITER.maxClients)
-    .option('--client-ip-header <name>', 'take the client address from this header (e.g. X-Real-IP, X-Forwarded-For) when the peer is loopback or a --trusted-proxy', headerName)
-    .option('--trusted-proxy <ip-or-cidr>', 'a proxy address whose --client-ip-header is believed (repeatable; loopback always is)', collect)
+    .option('--fail-clients <n>', 'most client addresses and most access IDs the limiter tracks (the least active offenders are dropped first)', int(1, 10_000_000), DEFAULT_LIMITER.maxClients)
+    .option('--client-ip-header <name>', 'take the client address from this header (e.g. X-Real-IP, X-Forwarded-For) when the peer is a --trusted-proxy', headerName)
+    .option('--trusted-proxy <ip-or-cidr...>', 'proxy addresses whose --client-ip-header is believed (repeatable; nothing is trusted by default, not even loopback)', collectMany)
     .addOption(new Option('--access-log <where>', 'where access log lines go').choices(['stdout', 'stderr', 'off']).default('stdout'))
     .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, time in-flight requests get before connections are cut', int(0, 600_000), 10_000)
     .action((flags: ServeFlags) => serve(program, flags))
@@ -113,7 +115,8 @@ async function serve(program: Command, f: ServeFlags): Promise<void> {
       requestTimeoutMs: f.requestTimeout,
       keepAliveTimeoutMs: f.keepAliveTimeout,
       maxConnections: f.maxConnections,
-      timeoutCheckIntervalMs: Math.max(50, Math.min(1000, Math.floor(f.headersTimeout / 2))),
+      maxClientConnections: f.maxClientConnections,
+      timeoutCheckIntervalMs: timeoutCheckInterval(f.headersTimeout, f.requestTimeout),
     },
     limiter: { burst: f.failBurst, perMinute: f.failPerMinute, maxClients: f.failClients },
     clientIpHeader: f.clientIpHeader,
@@ -130,6 +133,7 @@ async function serve(program: Command, f: ServeFlags): Promise<void> {
     const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such local address' : (code ?? 'error')
     throw new KeydeskError('invalid_input', `cannot listen on ${f.listen}: ${why}.`, 'listen')
   }
+  for (const w of configWarnings({ clientIpHeader: f.clientIpHeader, trustedProxies: proxies })) process.stderr.write(`keydesk: warning: ${w}\n`)
   if (!addr.loopback) process.stderr.write(`keydesk: warning: listening on non-loopback ${bound.url} (--allow-remote); use it only behind a trusted network.\n`)
   process.stdout.write(JSON.stringify({ listening: bound.url }) + '\n')
 

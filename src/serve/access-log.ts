@@ -6,10 +6,11 @@
  *
  * What a line may hold is fixed by the AccessEntry type: never a key, never an
  * Authorization or X-Api-Key value, never a query string or a body. Unknown paths
- * are logged with anything key-like redacted. Lines are buffered and written at
- * the end of the current event-loop turn, so a busy server makes one write per
- * batch rather than one per request.
+ * are logged with anything key-like redacted. Lines are buffered and written
+ * from setImmediate, after the current event-loop turn, never inside a request's
+ * handler: a busy server makes one write per batch rather than one per request.
  */
+import type { ServerResponse } from 'node:http'
 
 export type Outcome =
   | 'allowed' // 204 on /v1/auth, or a valid key on POST /v1/keys/verify
@@ -26,6 +27,7 @@ export type Outcome =
   | 'timeout' // 408 from the HTTP parser (slow client)
   | 'header_too_large' // 431 from the HTTP parser
   | 'aborted' // client went away before a response
+  | 'too_many_connections' // connection closed at once: the client holds --max-client-connections
 
 export interface AccessEntry {
   time: string
@@ -34,7 +36,11 @@ export interface AccessEntry {
   path: string | null
   status: number
   outcome: Outcome
-  /** Verification failure reason code (unknown, mismatch, revoked, expired, owner_disabled, malformed, tampered, missing, insufficient_scope). */
+  /**
+   * Verification failure reason code (unknown, mismatch, revoked, expired, disabled, owner_disabled,
+   * malformed, tampered, missing, insufficient_scope, bad_scope). The log keeps `mismatch`; remote
+   * answers say `unknown` for it.
+   */
   reason?: string
   /** Access ID: the verified one, or a presented one that has the access-ID shape. */
   accessId?: string
@@ -89,12 +95,47 @@ export function createAccessLog(sink: AccessLogSink | null): AccessLog {
   return {
     log(entry) {
       pending.push(JSON.stringify(entry) + '\n')
-      if (pending.length >= 256) flush()
-      else if (!scheduled) {
+      if (!scheduled) {
         scheduled = true
         setImmediate(flush)
       }
     },
     flush,
   }
+}
+
+/** What a request's log line will say; filled in by the handler as it decides. */
+export interface RequestRecord {
+  client: string
+  method: string | null
+  path: string | null
+  outcome: Outcome
+  reason?: string
+  accessId?: string
+  scopes?: string[]
+  /** performance.now() when the request was handed over. */
+  started: number
+}
+
+/**
+ * Log the request once, when its response is done: its status, or 499 'aborted'
+ * when the client went away first. One listener per response ('close' follows
+ * 'finish'), so every request makes exactly one line.
+ */
+export function logWhenDone(res: ServerResponse, rec: RequestRecord, log: AccessLog): void {
+  res.once('close', () => {
+    const finished = res.writableFinished
+    log.log(accessLine(rec, finished ? res.statusCode : 499, finished ? rec.outcome : 'aborted'))
+  })
+}
+
+export function accessLine(rec: RequestRecord, status: number, outcome: Outcome): AccessEntry {
+  const line: AccessEntry = { time: new Date().toISOString(), client: rec.client, method: rec.method, path: rec.path, status, outcome, ms: 0 }
+  if (rec.reason !== undefined) line.reason = rec.reason
+  if (rec.accessId !== undefined) line.accessId = rec.accessId
+  if (rec.scopes !== undefined) line.scopes = rec.scopes
+  // ms last, as documented
+  delete (line as Partial<AccessEntry>).ms
+  line.ms = Math.round((performance.now() - rec.started) * 1000) / 1000
+  return line
 }

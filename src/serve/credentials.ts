@@ -29,38 +29,53 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
-type Distinct = Record<string, string[] | undefined>
+export type Distinct = Record<string, string[] | undefined>
+
+/**
+ * The headers keydesk reads, from req.rawHeaders in one pass, duplicates kept
+ * apart (as req.headersDistinct would give them, without building that object
+ * for every header of every request). `extra` is a lower-case header name also
+ * wanted (the --client-ip-header).
+ */
+export function wantedHeaders(rawHeaders: readonly string[], extra?: string): Distinct {
+  const out: Distinct = {}
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase()
+    if (name === 'authorization' || name === 'x-api-key' || name === 'x-required-scope' || name === extra) (out[name] ??= []).push(rawHeaders[i + 1]!)
+  }
+  return out
+}
 
 /** One header's values, with duplicates kept apart (req.headersDistinct). */
 function values(h: Distinct, name: string): string[] {
   return h[name] ?? []
 }
 
-function fromAuthorization(value: string): Presented {
+type Said = Exclude<Presented, { kind: 'missing' }>
+
+function fromAuthorization(value: string): Said {
   const v = value.trim()
   if (v.length > MAX_VALUE) return { kind: 'malformed' }
   const sp = v.indexOf(' ')
-  if (sp <= 0) return { kind: 'malformed' }
+  if (sp < 0) return { kind: 'malformed' }
   const scheme = v.slice(0, sp).toLowerCase()
   const param = v.slice(sp + 1).trimStart()
   if (scheme === 'bearer') {
     if (!TOKEN68.test(param)) return { kind: 'malformed' }
     return { kind: 'key', accessKey: param, via: 'bearer' }
   }
-  if (scheme === 'basic') {
-    if (!BASE64.test(param) || param.length % 4 === 1) return { kind: 'malformed' }
-    const decoded = Buffer.from(param, 'base64').toString('utf8')
-    if (decoded.includes('\ufffd') || CONTROL.test(decoded)) return { kind: 'malformed' }
-    const colon = decoded.indexOf(':')
-    if (colon < 0) return { kind: 'malformed' }
-    const user = decoded.slice(0, colon)
-    const pass = decoded.slice(colon + 1)
-    if (user === API_KEY_USER) return pass ? { kind: 'key', accessKey: pass, via: 'basic' } : { kind: 'malformed' }
-    if (pass === '' && user !== '') return { kind: 'key', accessKey: user, via: 'basic' }
-    if (!isAccessId(user) || pass === '') return { kind: 'malformed', ...(isAccessId(user) ? { accessId: user } : {}) }
-    return { kind: 'key', accessKey: pass, accessId: user, via: 'basic' }
-  }
-  return { kind: 'malformed' }
+  if (scheme !== 'basic' || !BASE64.test(param) || param.length % 4 === 1) return { kind: 'malformed' }
+  const decoded = Buffer.from(param, 'base64').toString('utf8')
+  if (decoded.includes('\ufffd') || CONTROL.test(decoded)) return { kind: 'malformed' }
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return { kind: 'malformed' }
+  const user = decoded.slice(0, colon)
+  const pass = decoded.slice(colon + 1)
+  if (user === API_KEY_USER) return pass ? { kind: 'key', accessKey: pass, via: 'basic' } : { kind: 'malformed' }
+  if (pass === '' && user !== '') return { kind: 'key', accessKey: user, via: 'basic' }
+  // user:password where the user is no access ID is some other credential (or ':').
+  if (!isAccessId(user)) return { kind: 'malformed' }
+  return { kind: 'key', accessKey: pass, accessId: user, via: 'basic' }
 }
 
 /**
@@ -73,7 +88,7 @@ export function presentedCredential(headersDistinct: Distinct): Presented {
   const apiKey = values(headersDistinct, 'x-api-key').filter((v) => v.trim() !== '')
   if (auth.length === 0 && apiKey.length === 0) return { kind: 'missing' }
   if (auth.length > 1 || apiKey.length > 1) return { kind: 'malformed' }
-  let fromHeader: Presented | undefined
+  let fromHeader: Said | undefined
   if (apiKey.length === 1) {
     const k = apiKey[0]!.trim()
     fromHeader = k.length > MAX_VALUE || !TOKEN68.test(k) ? { kind: 'malformed' } : { kind: 'key', accessKey: k, via: 'x-api-key' }
@@ -82,7 +97,7 @@ export function presentedCredential(headersDistinct: Distinct): Presented {
   const fromAuth = fromAuthorization(auth[0]!)
   if (!fromHeader) return fromAuth
   if (fromAuth.kind === 'key' && fromHeader.kind === 'key' && fromAuth.accessKey === fromHeader.accessKey) return fromAuth
-  return { kind: 'malformed', ...(fromAuth.kind !== 'missing' && fromAuth.accessId ? { accessId: fromAuth.accessId } : {}) }
+  return fromAuth.accessId === undefined ? { kind: 'malformed' } : { kind: 'malformed', accessId: fromAuth.accessId }
 }
 
 export type RequiredScopes = { ok: true; scopes: string[] } | { ok: false; message: string }

@@ -60,6 +60,9 @@ describe('keydesk serve (process)', () => {
     [['--fail-burst', 'lots'], /^keydesk: .*--fail-burst.*must be a whole number/],
     [['--headers-timeout', '5000', '--request-timeout', '1000'], /^keydesk: --headers-timeout must not be longer than --request-timeout\./],
     [['--access-log', 'syslog'], /^keydesk: .*--access-log/],
+    [['--trusted-proxy', 'proxy.local'], /^keydesk: --trusted-proxy "proxy\.local" is not an IP address or CIDR block\./],
+    [['--trusted-proxy', '10.0.0.0/33'], /^keydesk: --trusted-proxy "10\.0\.0\.0\/33": prefix length out of range\./],
+    [['--max-client-connections', '0'], /^keydesk: .*--max-client-connections.*must be a whole number/],
   ])('serve %j → exit 2, one line on stderr, nothing on stdout', (args, message) => {
     const r = cli(freshDir(), ['serve', ...args])
     expect(r.code).toBe(2)
@@ -159,5 +162,21 @@ describe('keydesk serve (process)', () => {
     expect(s.out().trim().split('\n')).toHaveLength(2) // listening + stopped
     const log = JSON.parse(s.err().trim()) as Record<string, unknown>
     expect(log).toMatchObject({ method: 'GET', path: '/v1/auth', status: 204, outcome: 'allowed', accessId: a.accessId })
+  })
+
+  it('--client-ip-header without --trusted-proxy: starts, with one warning line on stderr; with one, no warning', async () => {
+    const dir = freshDir()
+    createJson(dir, ['--name', 'w'])
+    const s = await startServe(dir, ['--client-ip-header', 'X-Real-IP'])
+    await new Promise((r) => setTimeout(r, 100))
+    expect(s.err()).toMatch(/^keydesk: warning: --client-ip-header X-Real-IP is ignored: no --trusted-proxy is given.*--trusted-proxy/)
+    expect(s.err().trim().split('\n')).toHaveLength(1)
+    s.child.kill('SIGTERM')
+    expect(await waitExit(s)).toBe(0)
+    const t = await startServe(dir, ['--client-ip-header', 'X-Real-IP', '--trusted-proxy', '127.0.0.1', '::1', '--trusted-proxy', '10.0.0.0/8,192.168.0.0/16'])
+    await new Promise((r) => setTimeout(r, 100))
+    expect(t.err()).toBe('')
+    t.child.kill('SIGTERM')
+    expect(await waitExit(t)).toBe(0)
   })
 })

@@ -127,24 +127,36 @@ describe('verify: last used', () => {
     expect(lastUsed(k.accessId)).toBe(at(t0 + MIN))
   })
 
-  it('is batched: verify never writes; pending until flushLastUsed (a timer, or close), then written', () => {
+  it('is batched: verify never writes; pending until flushLastUsed, then written', () => {
     const [a, b] = t.store.createMany([{ name: 'a' }, { name: 'b' }])
+    const ta = t.clock.t
     t.store.verify({ accessKey: a!.accessKey })
-    expect(lastUsed(a!.accessId)).toBeNull()
-    t.store.flushLastUsed()
     t.clock.advance(1000)
     const tb = t.clock.t
     t.store.verify({ accessKey: b!.accessKey })
+    expect(lastUsed(a!.accessId)).toBeNull()
     expect(lastUsed(b!.accessId)).toBeNull()
-    t.store.flushLastUsed()
-    expect(lastUsed(b!.accessId)).toBe(at(tb))
-    // a use a minute later is queued again, and still not written on the verify path
+    // however much time passes and however many keys are used, verify itself does not write
     t.clock.advance(2 * MIN)
-    const ta = t.clock.t
-    t.store.verify({ accessKey: a!.accessKey })
-    expect(lastUsed(a!.accessId)).not.toBe(at(ta))
+    for (const k of t.store.createMany(Array.from({ length: 50 }, (_, i) => ({ name: `many-${i}` })))) t.store.verify({ accessKey: k.accessKey })
+    expect(lastUsed(a!.accessId)).toBeNull()
     t.store.flushLastUsed()
     expect(lastUsed(a!.accessId)).toBe(at(ta))
+    expect(lastUsed(b!.accessId)).toBe(at(tb))
+  })
+
+  it('flushLastUsed(maxRows) writes at most that many, oldest first, and says how many are left', () => {
+    const ks = t.store.createMany(Array.from({ length: 5 }, (_, i) => ({ name: `slice-${i}` })))
+    for (const k of ks) {
+      t.store.verify({ accessKey: k.accessKey })
+      t.clock.advance(10)
+    }
+    expect(t.store.flushLastUsed(2)).toBe(3)
+    expect(ks.map((k) => lastUsed(k.accessId) !== null)).toEqual([true, true, false, false, false])
+    expect(t.store.flushLastUsed(2)).toBe(1)
+    expect(t.store.flushLastUsed()).toBe(0)
+    expect(ks.every((k) => lastUsed(k.accessId) !== null)).toBe(true)
+    expect(t.store.flushLastUsed(10)).toBe(0)
   })
 
   it('pending uses are written on close', async () => {
