@@ -454,6 +454,8 @@ test('audit log: newest first, filter, verify integrity, export CSV', async () =
   await expect(rows).not.toHaveCount(5)
   await page.getByRole('button', { name: 'Verify integrity' }).click()
   await expect(page.getByRole('status').filter({ hasText: 'The audit log is intact' })).toBeVisible()
+  await page.getByRole('button', { name: 'Check whole store' }).click()
+  await expect(page.getByRole('status').filter({ hasText: 'The whole store is intact' })).toBeVisible()
   await shot('22-audit-verified')
   await page.getByRole('button', { name: 'Export CSV' }).click()
   await expect(page.getByRole('status').filter({ hasText: 'Audit log saved to' })).toBeVisible()

@@ -136,6 +136,37 @@ function Row({ e }: { e: AuditEntry }) {
   )
 }
 
+function StoreVerdict() {
+  const check = useStore((s) => s.storeCheck)
+  if (!check) return null
+  const r = check.result
+  if (r.ok)
+    return (
+      <div className="callout callout-success verdict" role="status">
+        <IconCheck />
+        <div>
+          <strong>The whole store is intact.</strong> Every page, {plural(r.counts.keys, 'key', 'keys')}, {plural(r.counts.owners, 'owner', 'owners')},{' '}
+          {plural(r.counts.tombstones, 'tombstone', 'tombstones')} and the {plural(r.counts.auditEntries, 'audit entry', 'audit entries')} check out, and the store is
+          not older than the keychain last saw. <span className="muted">Checked {formatDateTime(check.at)}.</span>
+        </div>
+      </div>
+    )
+  return (
+    <div className="callout callout-danger verdict" role="alert">
+      <IconWarning />
+      <div>
+        <strong>The store was changed outside KeyDesk.</strong> Keys it names never verify; keep a copy of the store file and restore a backup
+        (keydesk restore) once you know what happened.
+        <ul className="verdict-problems">
+          {r.problems.map((p, i) => (
+            <li key={i}>{p}</li>
+          ))}
+        </ul>
+      </div>
+    </div>
+  )
+}
+
 function Verdict() {
   const check = useStore((s) => s.auditCheck)
   const dbPath = useStore((s) => s.health?.dbPath ?? null)
@@ -165,7 +196,7 @@ function Verdict() {
 
 export function AuditScreen() {
   const down = useStore((s) => storeDown(s.health, s.healthError))
-  const { entries, filter, hasMore, loading, error, loadAudit, loadOlderAudit, setAuditFilter, verifyAudit, exportAudit, notify } = useStore(
+  const { entries, filter, hasMore, loading, error, loadAudit, loadOlderAudit, setAuditFilter, verifyAudit, checkStore, exportAudit, notify } = useStore(
     useShallow((s) => ({
       entries: s.auditEntries,
       filter: s.auditFilter,
@@ -176,12 +207,14 @@ export function AuditScreen() {
       loadOlderAudit: s.loadOlderAudit,
       setAuditFilter: s.setAuditFilter,
       verifyAudit: s.verifyAudit,
+      checkStore: s.checkStore,
       exportAudit: s.exportAudit,
       notify: s.notify,
     })),
   )
   const [target, setTarget] = useState(filter.target)
   const [verifying, setVerifying] = useState(false)
+  const [checking, setChecking] = useState(false)
   useEffect(() => {
     void loadAudit()
   }, [loadAudit])
@@ -192,6 +225,13 @@ export function AuditScreen() {
     setVerifying(true)
     const r = await verifyAudit()
     setVerifying(false)
+    if (!r.ok) notify('error', r.error.message)
+  }
+  const check = async () => {
+    if (checking) return
+    setChecking(true)
+    const r = await checkStore()
+    setChecking(false)
     if (!r.ok) notify('error', r.error.message)
   }
   const doExport = async () => {
@@ -220,10 +260,15 @@ export function AuditScreen() {
             <IconShield />
             {verifying ? 'Verifying…' : 'Verify integrity'}
           </button>
+          <button type="button" className="btn btn-secondary" onClick={() => void check()} aria-disabled={checking || undefined}>
+            <IconShield />
+            {checking ? 'Checking…' : 'Check whole store'}
+          </button>
         </div>
         )}
       </header>
       <Verdict />
+      <StoreVerdict />
       {!down && (
       <div className="toolbar" role="search" aria-label="Filter the audit log">
         <div className="filter">

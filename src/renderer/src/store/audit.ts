@@ -1,5 +1,5 @@
 import type { SaveOutcome } from '../../../shared/contract'
-import type { AuditCheck, AuditEntry } from '../../../shared/domain'
+import type { AuditCheck, AuditEntry, StoreCheck } from '../../../shared/domain'
 import { call, isHealthError, type BridgeError, type Result } from '../lib/api'
 import type { Slice } from './index'
 
@@ -17,6 +17,9 @@ export interface AuditSlice {
   auditLoading: boolean
   auditError: BridgeError | null
   auditCheck: { result: AuditCheck; at: string } | null
+  /** The last full store check (`keydesk check`): pages, row MACs, tombstones, audit chain, anchor. */
+  storeCheck: { result: StoreCheck; at: string } | null
+  checkStore(): Promise<Result<StoreCheck>>
   setAuditFilter(patch: Partial<AuditFilter>): void
   loadAudit(): Promise<void>
   loadOlderAudit(): Promise<void>
@@ -38,6 +41,7 @@ export const createAuditSlice: Slice<AuditSlice> = (set, get) => {
   return {
     auditEntries: null,
     auditFilter: { action: '', target: '' },
+    storeCheck: null,
     auditHasMore: false,
     auditLoading: false,
     auditError: null,
@@ -71,6 +75,12 @@ export const createAuditSlice: Slice<AuditSlice> = (set, get) => {
     async verifyAudit() {
       const r = await call('auditVerify', {})
       if (r.ok) set({ auditCheck: { result: r.value, at: new Date().toISOString() } })
+      else if (isHealthError(r.error)) void get().loadHealth()
+      return r
+    },
+    async checkStore() {
+      const r = await call('storeCheck', {})
+      if (r.ok) set({ storeCheck: { result: r.value, at: new Date().toISOString() } })
       else if (isHealthError(r.error)) void get().loadHealth()
       return r
     },
