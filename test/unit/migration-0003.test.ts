@@ -15,7 +15,6 @@ import { MIGRATIONS } from '../../src/main/core/migrations/index'
 import { StoreCrypto, encodeKeyMaterial, newKeyMaterial, sha256 } from '../../src/main/core/crypto'
 import { KEYCHAIN_SERVICE } from '../../src/main/core/keychain'
 import { keyHint, newAccessId, newAccessKey } from '../../src/main/core/keyformat'
-import { keyMacDataV1, ownerMacDataV1, policyMacDataV1 } from '../../src/main/core/macs'
 import { openKeyStore } from '../../src/main/core/keystore'
 import { DEFAULT_POLICY } from '../../src/main/core/types'
 import { tempDir } from '../helpers'
@@ -27,6 +26,15 @@ afterEach(async () => {
 })
 
 const T = Date.UTC(2031, 0, 1)
+
+// The previous release's MAC formats, written out here (not imported), so the upgrade is
+// tested against what that release really wrote, not against core's own idea of it.
+const hex = (b: Buffer | null) => (b ? b.toString('hex') : null)
+const keyMacDataV1 = (r: { accessId: string; ownerId: number; ownerName: string; ownerDisabledAt: number | null; name: string; hash: Buffer; prevHash: Buffer | null; prevValidUntil: number | null; scopes: string; status: string; createdAt: number; expiresAt: number; revokedAt: number | null }) =>
+  JSON.stringify(['key/1', r.accessId, r.ownerId, r.ownerName, r.ownerDisabledAt, r.name, hex(r.hash), hex(r.prevHash), r.prevValidUntil, r.scopes, r.status, r.createdAt, r.expiresAt, r.revokedAt])
+const ownerMacDataV1 = (o: { name: string; kind: string; disabledAt: number | null }) => JSON.stringify(['owner/1', o.name, o.kind, o.disabledAt])
+const policyMacDataV1 = (p: { maxKeyAgeDays: number; maxKeysPerOwner: number; defaultExpiryDays: number; allowCreation: boolean; retentionDays: number }) =>
+  JSON.stringify(['policy/1', p.maxKeyAgeDays, p.maxKeysPerOwner, p.defaultExpiryDays, p.allowCreation, p.retentionDays])
 
 async function seedV2(): Promise<{ dir: string; storeId: string; keys: { active: string; revoked: string; edited: string } }> {
   const t = tempDir()
@@ -98,6 +106,27 @@ describe('0003-integrity, from a seeded version 2', () => {
     const again = await openKeyStore({ dataDir: s.dir, now: () => T + 86_400_000, actor: 'tester', create: false })
     cleanups.push(() => again.close())
     expect(again.verify({ accessKey: k.accessKey }).valid).toBe(true)
+  })
+
+  it('an owner or policy edited before the upgrade stays tampered; an edited audit head refuses the upgrade', async () => {
+    const s = await seedV2()
+    const db = new Database(join(s.dir, DB_FILE))
+    db.prepare(`UPDATE owners SET kind = 'service'`).run()
+    db.prepare(`UPDATE meta SET value = replace(value, '"allowCreation":true', '"allowCreation":false') WHERE key = 'policy'`).run()
+    db.close()
+    const store = await openKeyStore({ dataDir: s.dir, now: () => T + 86_400_000, actor: 'tester', create: false })
+    cleanups.push(() => store.close())
+    expect(store.listOwners()[0]!.tampered).toBe(true)
+    expect(() => store.getPolicy()).toThrow(/edited outside KeyDesk/)
+    // a key row's own copies still verify (verify reads them, MAC'd), the owner row is flagged
+    expect(store.verify({ accessKey: s.keys.active }).valid).toBe(true)
+    expect(store.get('active').tampered).toBe(true)
+
+    const s2 = await seedV2()
+    const db2 = new Database(join(s2.dir, DB_FILE))
+    db2.prepare(`UPDATE meta SET value = '2:' || substr(value, 3) WHERE key = 'audit_head'`).run()
+    db2.close()
+    await expect(openKeyStore({ dataDir: s2.dir, actor: 'tester', create: false })).rejects.toMatchObject({ kind: 'tampered', message: expect.stringMatching(/audit log's last entry was edited/) })
   })
 
   it('a version-2 store whose keychain entry was replaced is refused at upgrade, not re-signed', async () => {

@@ -99,10 +99,6 @@ export class AnchorKeeper {
     if (head.id > anchor.id) await this.keychain.set(anchorAccount(this.storeId), encodeAnchor(head))
   }
 
-  /** Only for `keydesk restore`: the sanctioned way back to an older state. */
-  async reset(head: Anchor): Promise<void> {
-    await this.keychain.set(anchorAccount(this.storeId), encodeAnchor(head))
-  }
 }
 
 /**

@@ -1,0 +1,233 @@
+/**
+ * The integrity code, edge by edge: the verified-row memo, the defences that back
+ * each other up on a grace secret (row end, tombstone, tombstone MAC), tombstones
+ * deleted under a running process, the anchor record, and every finding of the full
+ * check. Each test names the defence that would fail without it.
+ */
+import Database from 'better-sqlite3'
+import keytar from 'keytar'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { KEYCHAIN_SERVICE } from '../../src/main/core/keychain'
+import { KeydeskError } from '../../src/main/core/errors'
+import { decodeAnchor, encodeAnchor } from '../../src/main/core/services/integrity'
+import { storageError } from '../../src/main/core/services/context'
+import { openKeyStore } from '../../src/main/core/keystore'
+import { DAY, HOUR, MIN, catchKdAsync, openTestStore, type TestStore } from './support'
+
+let t: TestStore
+let edit: Database.Database
+beforeEach(async () => {
+  t = await openTestStore()
+  t.store.addOwner('svc', 'service')
+  edit = new Database(t.store.dbPath)
+})
+afterEach(async () => {
+  vi.useRealTimers()
+  edit.close()
+  await t.cleanup()
+})
+
+const ok = (key: string) => t.store.verify({ accessKey: key })
+const reopen = () => openKeyStore({ dataDir: t.dir, now: t.clock.now, actor: 'tester', create: false })
+
+describe('the verified-row memo', () => {
+  it('a row verified once is answered from the memo; any MAC-covered change misses it and is checked again', () => {
+    const k = t.store.create({ name: 'k', owner: 'svc' })
+    expect(ok(k.accessKey).valid).toBe(true)
+    const before = t.store.verifier.memoHits
+    expect(ok(k.accessKey).valid).toBe(true)
+    expect(t.store.verifier.memoHits).toBe(before + 1)
+    // last use is not MAC-covered: writing it keeps the memo hit
+    t.store.flushLastUsed()
+    expect(ok(k.accessKey).valid).toBe(true)
+    expect(t.store.verifier.memoHits).toBe(before + 2)
+    // a MAC-covered field edited by hand: no memo hit, and refused
+    edit.prepare(`UPDATE keys SET scopes = 'admin' WHERE access_id = ?`).run(k.accessId)
+    expect(ok(k.accessKey)).toEqual({ valid: false, reason: 'tampered' })
+    expect(t.store.verifier.memoHits).toBe(before + 2)
+    // the MAC column alone swapped for another row's: refused
+    const other = t.store.create({ name: 'o', owner: 'svc' })
+    edit.prepare(`UPDATE keys SET scopes = '', mac = (SELECT mac FROM keys WHERE access_id = ?) WHERE access_id = ?`).run(other.accessId, k.accessId)
+    expect(ok(k.accessKey)).toEqual({ valid: false, reason: 'tampered' })
+  })
+
+  it('a revoke made by another connection is seen at once, memo or not', () => {
+    const k = t.store.create({ name: 'k', owner: 'svc' })
+    expect(ok(k.accessKey).valid).toBe(true)
+    expect(ok(k.accessKey).valid).toBe(true)
+    // a revocation tombstone appears without the row changing (as the tombstone half of a revoke)
+    edit.prepare(`INSERT INTO revocations (access_id, at, audit_id, mac) VALUES (?, 0, 0, zeroblob(32))`).run(k.accessId)
+    expect(ok(k.accessKey)).toEqual({ valid: false, reason: 'tampered' })
+  })
+})
+
+describe('a secret in grace: the row, its tombstone and the tombstone MAC each refuse on their own', () => {
+  function graceKey() {
+    const k = t.store.create({ name: 'g', owner: 'svc' })
+    t.store.reset(k.accessId, { confirm: 'g', grace: '2h' })
+    const old = edit.prepare('SELECT prev_hash FROM keys WHERE access_id = ?').pluck().get(k.accessId) as Buffer
+    return { k, old }
+  }
+
+  it('its retirement tombstone deleted: refused while in grace (a grace secret must have one) and after it', () => {
+    const { k, old } = graceKey()
+    expect(ok(k.accessKey).valid).toBe(true)
+    edit.prepare('DELETE FROM retired WHERE hash = ?').run(old)
+    expect(ok(k.accessKey).valid).toBe(false)
+    t.clock.advance(3 * HOUR)
+    expect(ok(k.accessKey).valid).toBe(false)
+  })
+
+  it('its tombstone pushed out by hand (MAC broken): tampered', () => {
+    const { k, old } = graceKey()
+    edit.prepare('UPDATE retired SET at = at + ? WHERE hash = ?').run(30 * DAY, old)
+    expect(ok(k.accessKey)).toEqual({ valid: false, reason: 'tampered' })
+  })
+
+  it('the row’s grace end passed: refused even if the tombstone were later', () => {
+    const { k, old } = graceKey()
+    // a second, later tombstone row with a valid-looking shape does not extend anything: the earliest wins
+    t.clock.advance(3 * HOUR)
+    expect(ok(k.accessKey).valid).toBe(false)
+    expect(edit.prepare('SELECT count(*) FROM retired WHERE hash = ?').pluck().get(old)).toBe(1)
+  })
+
+  it('a revocation tombstone deleted under a running process: the row itself still says revoked', () => {
+    const k = t.store.create({ name: 'r', owner: 'svc' })
+    t.store.revoke([k.accessId])
+    edit.prepare('DELETE FROM revocations').run()
+    expect(ok(k.accessKey)).toEqual({ valid: false, reason: 'revoked' })
+  })
+})
+
+describe('last-used times are written off the caller’s path', () => {
+  it('by a timer a few seconds after the first use, never by verify', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const k = t.store.create({ name: 'k', owner: 'svc' })
+    expect(ok(k.accessKey).valid).toBe(true)
+    const lastUsed = () => edit.prepare('SELECT last_used_at FROM keys WHERE access_id = ?').pluck().get(k.accessId)
+    expect(lastUsed()).toBeNull()
+    await vi.advanceTimersByTimeAsync(4_000)
+    expect(lastUsed()).toBeNull()
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(lastUsed()).toBe(t.clock.t)
+  })
+
+  it('a use within the minute is not queued again', () => {
+    const k = t.store.create({ name: 'k', owner: 'svc' })
+    ok(k.accessKey)
+    t.store.flushLastUsed()
+    t.clock.advance(30_000)
+    ok(k.accessKey)
+    expect(t.store.flushLastUsed()).toBe(0)
+    t.clock.advance(MIN)
+    ok(k.accessKey)
+    expect(t.store.flushLastUsed(0)).toBe(1)
+  })
+})
+
+describe('the keychain anchor', () => {
+  it('round-trips, and a damaged record is refused plainly (never treated as missing)', () => {
+    const a = { id: 7, hash: Buffer.alloc(32, 3) }
+    expect(decodeAnchor(encodeAnchor(a))).toEqual(a)
+    for (const bad of ['', 'nope', '{"v":2,"id":1,"hash":"' + '00'.repeat(32) + '"}', '{"v":1,"id":-1,"hash":"' + '00'.repeat(32) + '"}',
+      '{"v":1,"id":1.5,"hash":"' + '00'.repeat(32) + '"}', '{"v":1,"id":"1","hash":"' + '00'.repeat(32) + '"}', '{"v":1,"id":1,"hash":"' + '00'.repeat(31) + '"}',
+      '{"v":1,"id":1,"hash":"x' + '00'.repeat(32) + '"}', '{"v":1,"id":1,"hash":"' + '00'.repeat(32) + 'x"}', '{"v":1,"id":1,"hash":"' + 'G0'.repeat(32) + '"}'])
+      expect(() => decodeAnchor(bad), bad).toThrow(KeydeskError)
+  })
+
+  it('an anchor naming an entry whose hash differs (another history) is refused at open and named by check', async () => {
+    t.store.create({ name: 'k', owner: 'svc' })
+    await t.store.settled()
+    const anchor = decodeAnchor((await keytar.getPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`))!)
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, encodeAnchor({ id: anchor.id, hash: Buffer.alloc(32, 9) }))
+    expect((await t.store.check()).problems.join('\n')).toMatch(/does not continue the history the keychain last saw/)
+    t.store.close()
+    const e = await catchKdAsync(reopen())
+    expect(e.kind).toBe('tampered')
+    expect(e.message).toMatch(/does not continue the history/)
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, encodeAnchor(anchor))
+    t.store = await reopen()
+  })
+
+  it('an anchor ahead of the store is named by check as a rollback; an anchor that matches is not re-written at open', async () => {
+    t.store.create({ name: 'k', owner: 'svc' })
+    await t.store.settled()
+    const raw = (await keytar.getPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`))!
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, encodeAnchor({ id: 999, hash: Buffer.alloc(32) }))
+    expect((await t.store.check()).problems.join('\n')).toMatch(/older than its last known state .*log ends at entry \d+, keychain last saw 999/)
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, raw)
+    t.store.close()
+    const spy = vi.spyOn(keytar, 'setPassword')
+    t.store = await reopen()
+    expect(spy.mock.calls.filter((c) => c[1] === `${t.storeId}:anchor`)).toEqual([])
+    // positive control: an anchor one entry behind is moved forward at open (so the spy does see writes)
+    t.store.close()
+    const behind = decodeAnchor(raw)
+    const prev = edit.prepare('SELECT hash FROM audit WHERE id = ?').pluck().get(behind.id - 1) as Buffer
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, encodeAnchor({ id: behind.id - 1, hash: prev }))
+    spy.mockClear()
+    t.store = await reopen()
+    expect(spy.mock.calls.filter((c) => c[1] === `${t.storeId}:anchor`)).toHaveLength(1)
+    spy.mockRestore()
+  })
+
+  it('a keychain that cannot record the anchor makes settled() fail plainly; the change itself is saved', async () => {
+    const failing = { backend: 'keytar', get: (a: string) => keytar.getPassword(KEYCHAIN_SERVICE, a), set: async () => { throw new Error('nope') } }
+    t.store.close()
+    t.store = await openKeyStore({ dataDir: t.dir, now: t.clock.now, actor: 'tester', keychain: failing })
+    const k = t.store.create({ name: 'saved', owner: 'svc' })
+    const e = await catchKdAsync(t.store.settled())
+    expect(e.kind).toBe('keychain_unavailable')
+    expect(e.message).toMatch(/did not record the store's new state; the change is saved/)
+    await t.store.settled() // reported once
+    expect(ok(k.accessKey).valid).toBe(true)
+  })
+})
+
+describe('keydesk check names each finding', () => {
+  it('an edited owner, an edited retirement tombstone, a tampered policy, many tampered keys (sampled)', async () => {
+    const keys = t.store.createMany(Array.from({ length: 7 }, (_, i) => ({ name: `k${i}`, owner: 'svc' })))
+    t.store.reset(keys[0]!.accessId, { confirm: 'k0', grace: '1h' })
+    expect((await t.store.check()).ok).toBe(true)
+    edit.prepare(`UPDATE owners SET kind = 'user' WHERE name = 'svc'`).run()
+    edit.prepare('UPDATE retired SET at = at + 1').run()
+    edit.prepare(`UPDATE meta SET value = replace(value, '"maxKeyAgeDays":365', '"maxKeyAgeDays":3650') WHERE key = 'policy'`).run()
+    edit.prepare(`UPDATE keys SET scopes = 'admin'`).run()
+    const r = await t.store.check({ yieldEvery: 1 })
+    const text = r.problems.join('\n')
+    expect(r.ok).toBe(false)
+    expect(text).toMatch(/owner "svc" was edited outside KeyDesk/)
+    expect(text).toMatch(/1 tombstone\(s\) of revoked keys or retired secrets were edited/)
+    expect(text).toMatch(/policy in the key store was edited/)
+    expect(text).toMatch(/7 key row\(s\) were edited, swapped or copied back from an older state: (kdid_\w+, ){4}kdid_\w+, …/)
+    expect(r.counts).toMatchObject({ keys: 7, owners: 1, tombstones: 1 })
+  })
+
+  it('a deleted tombstone with an intact chain is named (the open check, run inside check)', async () => {
+    const k = t.store.create({ name: 'k', owner: 'svc' })
+    t.store.revoke([k.accessId])
+    edit.prepare('DELETE FROM revocations').run()
+    const r = await t.store.check({ pages: false })
+    expect(r.problems).toEqual([expect.stringMatching(/tombstones of revoked keys or retired secrets were deleted or added outside KeyDesk \(0 found, 1 recorded\)/)])
+  })
+})
+
+describe('engine failures become one plain sentence', () => {
+  it('disk full, other SQLite codes, domain errors and anything else', () => {
+    const sqlite = (code: string) => Object.assign(new Error('x'), { code })
+    expect((storageError(sqlite('SQLITE_FULL')) as KeydeskError).message).toMatch(/the disk is full/)
+    expect((storageError(sqlite('ENOSPC')) as KeydeskError).message).toMatch(/the disk is full/)
+    const busy = storageError(sqlite('SQLITE_BUSY')) as KeydeskError
+    expect(busy).toBeInstanceOf(KeydeskError)
+    expect(busy.kind).toBe('store_unavailable')
+    expect(busy.message).toBe('The key store could not be written (SQLITE_BUSY); nothing was changed.')
+    const domain = new KeydeskError('conflict', 'c')
+    expect(storageError(domain)).toBe(domain)
+    const other = new TypeError('bug')
+    expect(storageError(other)).toBe(other)
+    const noCode = new Error('plain')
+    expect(storageError(noCode)).toBe(noCode)
+    expect(storageError(sqlite('EIO_SQLITE_'))).not.toBeInstanceOf(KeydeskError)
+  })
+})
