@@ -8,7 +8,10 @@ for tool in dbus-run-session gnome-keyring-daemon; do
 done
 keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
-export XDG_DATA_HOME="$keyring_home" KEYDESK_PRIVATE_KEYRING=1
+mkdir -m 700 "$keyring_home/run" "$keyring_home/cache"
+# Private data, runtime and cache dirs: gnome-keyring finds a running daemon through its control
+# socket under them, so nothing here ever reaches (or is reached by) another keyring daemon.
+export XDG_DATA_HOME="$keyring_home" XDG_RUNTIME_DIR="$keyring_home/run" XDG_CACHE_HOME="$keyring_home/cache" KEYDESK_PRIVATE_KEYRING=1
 status=0
 dbus-run-session -- sh -c 'printf keydesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$@"' sh "$@" \
   2> >(grep -v 'Failed to set fd limit' >&2) || status=$?

@@ -13,7 +13,7 @@ import type { Command } from 'commander'
 import { KeydeskError, openKeyStore, resolveDataDir, type KeyStore, type KeyView } from '../main/core/index'
 import { writeExpiryCalendar } from '../main/core/calendar'
 import { writeCredentialReport } from '../main/core/report'
-import { formatLocation, scanPaths, SCAN_MAX_FILE_BYTES, type LeakedKey, type ScanResult } from '../main/core/scan'
+import { formatLocation, scanPaths, scanSummary, SCAN_MAX_FILE_BYTES, type LeakedKey, type ScanResult } from '../main/core/scan'
 import { EXIT } from './exit'
 
 /** main.ts's Exit: ends the command with this code and an optional one-line message. */
@@ -240,22 +240,7 @@ function revokeLeaked(s: KeyStore, live: readonly LeakedKey[]): string[] {
 }
 
 function scanJson(r: ScanResult, revoked: string[]) {
-  return {
-    live: r.live,
-    found: r.found.map((k) => ({
-      accessId: k.accessId,
-      name: k.name,
-      owner: k.owner,
-      status: k.status,
-      hint: k.hint,
-      previous: k.previous,
-      live: k.live,
-      locations: k.locations.map(formatLocation),
-    })),
-    unknown: r.unknown.map((u) => ({ hint: u.hint, locations: u.locations.map(formatLocation) })),
-    stats: r.stats,
-    revoked,
-  }
+  return { ...scanSummary(r), revoked }
 }
 
 function printScan(r: ScanResult): void {

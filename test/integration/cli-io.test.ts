@@ -19,7 +19,10 @@ import { BIN, ROOT, cli, createJson } from './cli-helpers'
  */
 const PRIVATE_KEYRING = `
 kh=$(mktemp -d)
-XDG_DATA_HOME="$kh" dbus-run-session -- bash -c '
+mkdir -m 700 "$kh/run" "$kh/cache"
+# Its own data, runtime and cache dirs: gnome-keyring finds a running daemon through its control
+# socket there, so a shared one would let this keyring (and its Lock) reach the suite's keyring.
+XDG_DATA_HOME="$kh" XDG_RUNTIME_DIR="$kh/run" XDG_CACHE_HOME="$kh/cache" dbus-run-session -- bash -c '
   printf keydesk-test | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
   kr=$!
   for i in $(seq 1 200); do

@@ -6,7 +6,7 @@
  */
 import type { KeyStore } from '../core/index'
 import { writeCredentialReport } from '../core/report'
-import { formatLocation, scanPaths } from '../core/scan'
+import { scanPaths, scanSummary } from '../core/scan'
 import { ReminderScheduler } from '../core/reminders'
 import { ATTENTION_LIST_MAX, type AttentionView, type SaveOutcome, type ScanOutcome } from '../../shared/contract'
 import type { KeyView } from '../../shared/domain'
@@ -54,23 +54,7 @@ export function attentionHandlers(
       if (folder === null)
         return { scanned: false, folder: null, found: [], unknown: [], stats: { files: 0, blobs: 0, skippedBinary: 0, skippedLarge: 0, skippedUnreadable: 0 }, live: false }
       const r = scanPaths([folder], (k) => s.findByKey(k), { git: git === true, cwd: folder })
-      return {
-        scanned: true,
-        folder,
-        found: r.found.map((k) => ({
-          accessId: k.accessId,
-          name: k.name,
-          owner: k.owner,
-          status: k.status,
-          hint: k.hint,
-          previous: k.previous,
-          live: k.live,
-          locations: k.locations.map(formatLocation),
-        })),
-        unknown: r.unknown.map((u) => ({ hint: u.hint, locations: u.locations.map(formatLocation) })),
-        stats: r.stats,
-        live: r.live,
-      }
+      return { scanned: true, folder, ...scanSummary(r) }
     },
     async reportSave() {
       const s = store()

@@ -135,6 +135,25 @@ class Collector {
 }
 
 /** Scan files under the given paths (and, with git, their repositories' histories). */
+/** A scan's findings as plain data (locations as text), for JSON output and the bridge. Never a secret. */
+export function scanSummary(r: ScanResult) {
+  return {
+    live: r.live,
+    found: r.found.map((k) => ({
+      accessId: k.accessId,
+      name: k.name,
+      owner: k.owner,
+      status: k.status,
+      hint: k.hint,
+      previous: k.previous,
+      live: k.live,
+      locations: k.locations.map(formatLocation),
+    })),
+    unknown: r.unknown.map((u) => ({ hint: u.hint, locations: u.locations.map(formatLocation) })),
+    stats: r.stats,
+  }
+}
+
 export function scanPaths(paths: readonly string[], lookup: KeyLookup, opts: ScanOptions = {}): ScanResult {
   if (paths.length === 0) throw invalid('path', 'Give at least one file or folder to scan.')
   const max = opts.maxFileBytes ?? SCAN_MAX_FILE_BYTES

@@ -14,7 +14,7 @@ import type { CreateKeyInput } from '../store/keys'
 import { Field, useFieldIds } from './Field'
 import { IconWarning } from './icons'
 import { Modal } from './Modal'
-import { ScopesField, useDiscardGuard } from './KeyForm'
+import { DescriptionField, ScopesField, useDiscardGuard } from './KeyForm'
 
 const PRESET_DAYS = [7, 30, 90, 180, 365]
 const CUSTOM = 'custom'
@@ -276,21 +276,16 @@ export function CreateKeyDialog({ onCreated, onCancel }: { onCreated(secret: One
             }}
           />
 
-          <Field label="Description" ids={ids.description} error={errors.description} optional hint="Where the key is used and who to ask about it.">
-            <textarea
-              ref={refs.description}
-              id={ids.description.id}
-              aria-describedby={ids.description['aria-describedby']}
-              aria-invalid={ids.description['aria-invalid']}
-              className="input"
-              rows={2}
-              value={description}
-              onChange={(e) => {
-                setDescription(e.target.value)
-                clearServer('description')
-              }}
-            />
-          </Field>
+          <DescriptionField
+            value={description}
+            ids={ids.description}
+            error={errors.description}
+            textareaRef={refs.description}
+            onChange={(v) => {
+              setDescription(v)
+              clearServer('description')
+            }}
+          />
         </div>
         <footer className="modal-foot">
           <p className="muted small">The access key is shown once, right after you create the key.</p>

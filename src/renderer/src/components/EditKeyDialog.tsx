@@ -12,7 +12,7 @@ import { useStore } from '../store'
 import type { KeyUpdate } from '../store/keys'
 import { ErrorCallout, Foot } from './DialogParts'
 import { Field, useFieldIds } from './Field'
-import { ScopesField, useDiscardGuard } from './KeyForm'
+import { DescriptionField, ScopesField, useDiscardGuard } from './KeyForm'
 import { Modal } from './Modal'
 
 type FieldName = 'name' | 'description' | 'scopes' | 'expiresIn' | 'expiresAt'
@@ -199,21 +199,16 @@ export function EditKeyDialog({ keyView: k, onSaved, onCancel }: { keyView: KeyV
               clearServer('scopes')
             }}
           />
-          <Field label="Description" ids={ids.description} error={errors.description} optional hint="Where the key is used and who to ask about it.">
-            <textarea
-              ref={refs.description}
-              id={ids.description.id}
-              aria-describedby={ids.description['aria-describedby']}
-              aria-invalid={ids.description['aria-invalid']}
-              className="input"
-              rows={2}
-              value={description}
-              onChange={(e) => {
-                setDescription(e.target.value)
-                clearServer('description')
-              }}
-            />
-          </Field>
+          <DescriptionField
+            value={description}
+            ids={ids.description}
+            error={errors.description}
+            textareaRef={refs.description}
+            onChange={(v) => {
+              setDescription(v)
+              clearServer('description')
+            }}
+          />
         </div>
         <Foot onCancel={onCancel} note={<p className="muted small">{changed === 0 ? 'No changes yet.' : `${changed} ${changed === 1 ? 'field' : 'fields'} changed; recorded in the audit log.`}</p>}>
           <button type="submit" className="btn btn-primary" disabled={busy || changed === 0}>

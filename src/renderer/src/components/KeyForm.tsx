@@ -1,5 +1,5 @@
 /**
- * Pieces the create and edit dialogs share: the scopes picker (suggests the
+ * Pieces the create and edit dialogs share: the description field, the scopes picker (suggests the
  * scopes live keys already use, still takes new ones as typed) and the
  * "discard what you typed?" guard that Esc and the close button go through.
  */
@@ -10,6 +10,36 @@ import { Field, type FieldIds } from './Field'
 import { IconCheck, IconPlus, IconWarning } from './icons'
 
 const MAX_SUGGESTIONS = 12
+
+/** The key's free-text description (both dialogs). */
+export function DescriptionField({
+  value,
+  onChange,
+  ids,
+  error,
+  textareaRef,
+}: {
+  value: string
+  onChange(v: string): void
+  ids: FieldIds & { hintId: string; errorId: string }
+  error: string | null | undefined
+  textareaRef: RefObject<HTMLTextAreaElement | null>
+}) {
+  return (
+    <Field label="Description" ids={ids} error={error} optional hint="Where the key is used and who to ask about it.">
+      <textarea
+        ref={textareaRef}
+        id={ids.id}
+        aria-describedby={ids['aria-describedby']}
+        aria-invalid={ids['aria-invalid']}
+        className="input"
+        rows={2}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </Field>
+  )
+}
 
 export function ScopesField({
   value,
