@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers'
-import { BIN, ROOT, cli, createJson } from './cli-helpers'
+import { BIN, ROOT, cli, createJson, verifyKey } from './cli-helpers'
 
 /**
  * Run a bash script in its own D-Bus session with its own unlocked gnome-keyring,
@@ -258,7 +258,7 @@ describe('credential targets: never replaced, never followed; failures after the
     expect(keyCount(mnt)).toBe(r.code === 0 ? 2 : 1)
   })
 
-  it('the placement fails after the commit (link → EIO, strace fault injection) → exit 3, one line, no file, no temporary file', (ctx) => {
+  it('the placement fails (link → EIO, strace fault injection) → exit 3, one line, no file, no temporary file, nothing issued or reset', (ctx) => {
     const probe = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=link,linkat', '-e', 'inject=link,linkat:error=EIO', 'ln', '/etc/hostname', join(freshDir(), 'x')])
     if (probe.error || probe.status === 0) {
       console.log(`SKIPPED delivery-failure CLI test: strace fault injection is not available here (${probe.error ?? 'ln succeeded'})`)
@@ -266,17 +266,25 @@ describe('credential targets: never replaced, never followed; failures after the
       return
     }
     const d = freshDir()
-    createJson(d, ['--name', 'first'])
+    const first = createJson(d, ['--name', 'first'])
     const out = join(d, 'out')
     mkdirSync(out)
-    const r = sh(`strace -f -qq -o /dev/null -e trace=link,linkat -e inject=link,linkat:error=EIO $KD --data-dir "$DIR" create --name late --csv "$OUT/creds.csv"`, {
-      DIR: d,
-      OUT: out,
-    })
+    const fault = `strace -f -qq -o /dev/null -e trace=link,linkat -e inject=link,linkat:error=EIO $KD --data-dir "$DIR"`
+    const r = sh(`${fault} create --name late --csv "$OUT/creds.csv"`, { DIR: d, OUT: out })
     expect(r.code, r.stderr).toBe(3)
     expect(oneLine(r.stderr)).toMatch(new RegExp(`Could not deliver ${out}/creds\\.csv: an input/output error \\(EIO\\)`))
     expect(r.stdout).not.toMatch(/kdsk_/) // the secret was not printed as if delivered
     expect(readdirSync(out)).toEqual([])
+    // the delivery is part of the transaction: nothing was issued
+    expect(keyCount(d)).toBe(1)
+    // a reset whose CSV cannot be placed leaves the old secret working and no new one
+    const rr = sh(`${fault} reset first --confirm first --csv "$OUT/reset.csv"`, { DIR: d, OUT: out })
+    expect(rr.code, rr.stderr).toBe(3)
+    expect(readdirSync(out)).toEqual([])
+    expect(verifyKey(d, first.accessKey)).toMatchObject({ valid: true })
+    const audit = JSON.parse(cli(d, ['--json', 'audit', '--limit', '5']).stdout) as { action: string }[]
+    expect(audit.map((e) => e.action)).not.toContain('key.reset')
+    expect(audit.map((e) => e.action)).not.toContain('credentials.export')
   })
 })
 
