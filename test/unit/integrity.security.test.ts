@@ -198,10 +198,38 @@ describe('keydesk check names each finding', () => {
     const text = r.problems.join('\n')
     expect(r.ok).toBe(false)
     expect(text).toMatch(/owner "svc" was edited outside KeyDesk/)
-    expect(text).toMatch(/1 tombstone\(s\) of revoked keys or retired secrets were edited/)
+    expect(text).toMatch(/(^|\n)1 tombstone\(s\) of revoked keys or retired secrets were edited/)
     expect(text).toMatch(/policy in the key store was edited/)
     expect(text).toMatch(/7 key row\(s\) were edited, swapped or copied back from an older state: (kdid_\w+, ){4}kdid_\w+, …/)
     expect(r.counts).toMatchObject({ keys: 7, owners: 1, tombstones: 1 })
+  })
+
+  it('exactly five tampered keys are all named, with no "…"; a revocation tombstone edited is counted once', async () => {
+    const keys = t.store.createMany(Array.from({ length: 5 }, (_, i) => ({ name: `k${i}`, owner: 'svc' })))
+    t.store.revoke([keys[0]!.accessId])
+    edit.prepare(`UPDATE keys SET description = description, expires_at = expires_at + 1`).run()
+    edit.prepare('UPDATE revocations SET at = at + 1').run()
+    const text = (await t.store.check()).problems.join('\n')
+    expect(text).toMatch(/(^|\n)5 key row\(s\) were edited, swapped or copied back from an older state: (kdid_\w+, ){4}kdid_\w+(\n|$)/)
+    expect(text).toMatch(/(^|\n)1 tombstone\(s\) of revoked keys or retired secrets were edited/)
+  })
+
+  it('with yieldEvery, the check lets other work run between pages of keys (not only at its end)', async () => {
+    t.store.setPolicy({ maxKeysPerOwner: 5000 })
+    t.store.createMany(Array.from({ length: 2500 }, (_, i) => ({ name: `p${i}`, owner: 'svc' })))
+    const storage = (t.store as unknown as { storage: { keysAfter: (...a: unknown[]) => unknown } }).storage
+    const pages = vi.spyOn(storage, 'keysAfter')
+    let pagesWhenOtherWorkRan = -1
+    setImmediate(() => (pagesWhenOtherWorkRan = pages.mock.calls.length))
+    expect((await t.store.check({ pages: false, yieldEvery: 1 })).ok).toBe(true)
+    expect(pages.mock.calls.length).toBe(4) // three pages of 1 000 and the empty one
+    expect(pagesWhenOtherWorkRan).toBe(1)
+    // without it, the walk finishes before anything else runs
+    pages.mockClear()
+    setImmediate(() => (pagesWhenOtherWorkRan = pages.mock.calls.length))
+    expect((await t.store.check({ pages: false })).ok).toBe(true)
+    expect(pagesWhenOtherWorkRan).toBe(4)
+    pages.mockRestore()
   })
 
   it('a deleted tombstone with an intact chain is named (the open check, run inside check)', async () => {
