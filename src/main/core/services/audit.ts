@@ -103,6 +103,10 @@ export class AuditService {
 
   /** Walk the chain from the first entry; report the first broken link, then the pinned head. */
   verify(): AuditCheck {
+    return this.ctx.storage.readTransaction(() => this.verifyIn())
+  }
+
+  private verifyIn(): AuditCheck {
     let prev: Buffer = ZERO_HASH
     let expected = 1
     let checked = 0

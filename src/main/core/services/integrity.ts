@@ -176,6 +176,11 @@ export class IntegrityService {
 
   /** At open (cheap): the pinned head must hold and the tombstone counts must match it. */
   openCheck(): PinnedHead {
+    // One snapshot: another process committing between these reads must not look like an edit.
+    return this.ctx.storage.readTransaction(() => this.openCheckIn())
+  }
+
+  private openCheckIn(): PinnedHead {
     const head = this.audit.pinnedHead()
     if (!head)
       throw new KeydeskError('tampered', `The key store at ${this.ctx.storage.location}: the record of its audit log's last entry is missing or was edited outside KeyDesk. Run keydesk check.`)

@@ -123,6 +123,8 @@ export interface StoragePort {
   readonly engine: string
   readonly location: string
   transaction<T>(fn: () => T): T
+  /** Reads that must see one consistent state (a snapshot: other processes' commits in between are not seen). */
+  readTransaction<T>(fn: () => T): T
   readonly inTransaction: boolean
   getMeta(key: string): string | undefined
   setMeta(key: string, value: string): void

@@ -191,6 +191,9 @@ export class SqliteStorage implements StoragePort {
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate()
   }
+  readTransaction<T>(fn: () => T): T {
+    return this.db.inTransaction ? fn() : this.db.transaction(fn).deferred()
+  }
   get inTransaction(): boolean {
     return this.db.inTransaction
   }
