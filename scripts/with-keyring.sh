@@ -8,11 +8,17 @@ for tool in dbus-run-session gnome-keyring-daemon; do
 done
 keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
-mkdir -m 700 "$keyring_home/run" "$keyring_home/cache"
-# Private data, runtime and cache dirs: gnome-keyring finds a running daemon through its control
-# socket under them, so nothing here ever reaches (or is reached by) another keyring daemon.
-export XDG_DATA_HOME="$keyring_home" XDG_RUNTIME_DIR="$keyring_home/run" XDG_CACHE_HOME="$keyring_home/cache" KEYDESK_PRIVATE_KEYRING=1
+export XDG_DATA_HOME="$keyring_home" KEYDESK_PRIVATE_KEYRING=1
 status=0
-dbus-run-session -- sh -c 'printf keydesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$@"' sh "$@" \
+# The unlocked daemon must own the Secret Service name before the command runs: a client that
+# came first would have D-Bus start a second daemon whose login keyring is locked.
+dbus-run-session -- sh -c '
+  printf keydesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+  i=0
+  until dbus-send --session --dest=org.freedesktop.DBus --print-reply /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; do
+    i=$((i + 1)); [ "$i" -gt 200 ] && { echo "the private Secret Service did not start" >&2; exit 3; }
+    sleep 0.05
+  done
+  exec "$@"' sh "$@" \
   2> >(grep -v 'Failed to set fd limit' >&2) || status=$?
 exit $status
