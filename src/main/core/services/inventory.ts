@@ -55,7 +55,8 @@ export class InventoryService {
     }
   }
 
-  private staleDays(): number {
+  /** The policy's stale-after-days, read once per listing (0 when the policy cannot be read). */
+  staleDays(): number {
     try {
       return this.policy.get().staleAfterDays
     } catch {

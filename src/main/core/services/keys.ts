@@ -288,7 +288,8 @@ export class KeyService {
         seen.add(r.id)
       }
       for (const r of rows) this.revokeOne(r, now, why)
-      return rows.map((r) => this.inventory.view(this.ctx.storage.keyById(r.id)!, now))
+      const stale = this.inventory.staleDays()
+      return rows.map((r) => this.inventory.view(this.ctx.storage.keyById(r.id)!, now, stale))
     })
   }
 

@@ -83,11 +83,12 @@ export class PolicyService {
     const p = validatePolicy({ ...this.get(), ...changes })
     const now = this.ctx.now()
     const maxAge = p.maxKeyAgeDays * DAY_MS
+    const stale = this.inventory.staleDays()
     return {
       keysOverMaxAge: this.ctx.storage.countOverMaxAge(now, maxAge),
       ownersOverCap: this.ctx.storage.ownersOverCap(p.maxKeysPerOwner, 100),
       keysPurgeable: this.ctx.storage.countPurgeable(now - p.retentionDays * DAY_MS),
-      sample: this.ctx.storage.sampleOverMaxAge(now, maxAge, 100).map((k) => this.inventory.view(k, now)),
+      sample: this.ctx.storage.sampleOverMaxAge(now, maxAge, 100).map((k) => this.inventory.view(k, now, stale)),
     }
   }
 
