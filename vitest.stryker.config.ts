@@ -6,7 +6,7 @@ export default defineConfig({
     include: ['test/unit/**/*.test.ts'],
     // Not the shell and bridge tests (no core code), nor the ones that cut this process off the
     // Secret Service (Stryker runs every file in one process, and libsecret keeps its connection).
-    exclude: ['test/unit/shell-*.test.ts', 'test/unit/bridge-*.test.ts', 'test/unit/keychain-unavailable.test.ts', 'test/unit/keychain-locked.test.ts', 'test/unit/scan*.test.ts'],
+    exclude: ['test/unit/shell-*.test.ts', 'test/unit/bridge-*.test.ts', 'test/unit/keychain-unavailable.test.ts', 'test/unit/*.locking.test.ts', 'test/unit/scan*.test.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 60_000,
