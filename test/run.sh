@@ -10,6 +10,12 @@ if [ -z "${KEYDESK_PRIVATE_KEYRING:-}" ]; then
   exec scripts/with-keyring.sh bash test/run.sh "$@"
 fi
 
+# A throwaway PostgreSQL server for the team-store suites (core-pg, team CLI, gateways).
+pg_env=$(scripts/pg-test-server.sh start)
+eval "$pg_env"
+trap 'scripts/pg-test-server.sh stop "$KEYDESK_TEST_PG_DIR"' EXIT
+echo "== postgresql: ${KEYDESK_TEST_PG}"
+
 echo "== build (electron-vite)"
 npx electron-vite build >/dev/null
 echo "== typecheck"

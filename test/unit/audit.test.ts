@@ -1,11 +1,10 @@
-import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Papa from 'papaparse'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { KeyStore } from '../../src/main/core/keystore'
-import { MIN, openTestStore, type TestStore } from './support'
+import { MIN, openTestStore, type TestStore, rawAll, rawConnection, type RawConnection } from './support'
 
 let t: TestStore
 beforeEach(async () => {
@@ -29,7 +28,8 @@ async function everyAction(): Promise<string[]> {
   s.purge()
   s.exportInventory(join(t.dir, 'inv.csv'))
   s.exportAudit(join(t.dir, 'audit.csv'))
-  await s.backup(join(t.dir, 'backup.sqlite'))
+  // keydesk backup copies a local store (a team store is backed up with pg_dump)
+  if (s.engine === 'sqlite') await s.backup(join(t.dir, 'backup.sqlite'))
   KeyStore.writeCredentialCsv(join(t.dir, 'static.csv'), [r]) // writes a file only; the app records it with noteCredentialExport
   return [
     'owner.add',
@@ -48,7 +48,7 @@ async function everyAction(): Promise<string[]> {
     'keys.purge',
     'inventory.export',
     'audit.export',
-    'store.backup',
+    ...(s.engine === 'sqlite' ? ['store.backup'] : []),
   ]
 }
 
@@ -71,7 +71,7 @@ describe('audit log', () => {
     expect(entries[2]!.target).toBe(join(t.dir, 'create.csv'))
     expect(entries[6]).toMatchObject({ action: 'owner.add', target: 'tester', detail: { kind: 'user' } })
     expect(entries[8]).toMatchObject({ detail: { reason: 'done' } })
-    expect(entries.find((e) => e.action === 'store.backup')!.target).toBe(join(t.dir, 'backup.sqlite'))
+    if (t.store.engine === 'sqlite') expect(entries.find((e) => e.action === 'store.backup')!.target).toBe(join(t.dir, 'backup.sqlite'))
     expect(t.store.verifyAudit()).toEqual({ ok: true, checked: expected.length })
   })
 
@@ -128,9 +128,9 @@ describe('audit log', () => {
 })
 
 describe('audit chain check', () => {
-  let edit: Database.Database
+  let edit: RawConnection
   beforeEach(() => {
-    edit = new Database(t.store.dbPath)
+    edit = rawConnection(t.store)
   })
   afterEach(() => edit.close())
 
@@ -199,7 +199,7 @@ describe('audit chain check', () => {
 
   it('a tampered or removed head record is reported', () => {
     seed()
-    edit.prepare(`UPDATE meta SET value = '7:' || hex(zeroblob(32)) WHERE key = 'audit_head'`).run()
+    edit.prepare(`UPDATE meta SET value = ? WHERE key = 'audit_head'`).run(`7:${'00'.repeat(32)}`)
     expect(t.store.verifyAudit()).toMatchObject({ ok: false })
     edit.prepare(`DELETE FROM meta WHERE key IN ('audit_head', 'audit_head_mac')`).run()
     expect(t.store.verifyAudit()).toMatchObject({ ok: false })
@@ -218,7 +218,7 @@ describe('audit chain check', () => {
     const other = await openTestStore()
     try {
       other.store.create({ name: 'x' })
-      const row = other.store.database.prepare('SELECT * FROM audit WHERE id = 2').get() as Record<string, unknown>
+      const row = rawAll(other.store, 'SELECT * FROM audit WHERE id = 2')[0]!
       edit.prepare('UPDATE audit SET at = @at, actor = @actor, action = @action, target = @target, detail = @detail, prev_hash = @prev_hash, hash = @hash, mac = @mac WHERE id = 2').run(row)
       expect(t.store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 2 })
     } finally {

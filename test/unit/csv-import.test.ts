@@ -4,7 +4,7 @@ import Papa from 'papaparse'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CREDENTIAL_FIELDS, INVENTORY_FIELDS, parseImportCsv, toCsv } from '../../src/main/core/csv'
 import { KeyStore, credentialCsvText } from '../../src/main/core/keystore'
-import { DAY, T0, expectKd, openTestStore, snapshot, type TestStore } from './support'
+import { DAY, T0, expectKd, openTestStore, snapshot, type TestStore, rawAll } from './support'
 
 const parse = (text: string) => Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true })
 
@@ -155,7 +155,7 @@ describe('store: import and exports', () => {
       expect(text).not.toContain(key.accessKey)
       expect(text).not.toContain(key.accessKey.slice(5, 37))
     }
-    for (const h of t.store.database.prepare('SELECT hash FROM keys').pluck().all() as Buffer[]) {
+    for (const h of rawAll(t.store, 'SELECT hash FROM keys').map((r) => r.hash as Buffer)) {
       expect(text).not.toContain(h.toString('hex'))
       expect(text).not.toContain(h.toString('base64'))
     }

@@ -4,7 +4,6 @@
  * deleted under a running process, the anchor record, and every finding of the full
  * check. Each test names the defence that would fail without it.
  */
-import Database from 'better-sqlite3'
 import keytar from 'keytar'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { KEYCHAIN_SERVICE } from '../../src/main/core/keychain'
@@ -12,14 +11,14 @@ import { KeydeskError } from '../../src/main/core/errors'
 import { decodeAnchor, encodeAnchor } from '../../src/main/core/services/integrity'
 import { storageError } from '../../src/main/core/services/context'
 import { openKeyStore } from '../../src/main/core/keystore'
-import { DAY, HOUR, MIN, catchKdAsync, openTestStore, type TestStore } from './support'
+import { DAY, HOUR, MIN, catchKdAsync, openTestStore, type TestStore, rawConnection, type RawConnection } from './support'
 
 let t: TestStore
-let edit: Database.Database
+let edit: RawConnection
 beforeEach(async () => {
   t = await openTestStore()
   t.store.addOwner('svc', 'service')
-  edit = new Database(t.store.dbPath)
+  edit = rawConnection(t.store)
 })
 afterEach(async () => {
   vi.useRealTimers()
@@ -28,7 +27,7 @@ afterEach(async () => {
 })
 
 const ok = (key: string) => t.store.verify({ accessKey: key })
-const reopen = () => openKeyStore({ dataDir: t.dir, now: t.clock.now, actor: 'tester', create: false })
+const reopen = () => openKeyStore({ ...t.where, now: t.clock.now, actor: 'tester', create: false })
 
 describe('the verified-row memo', () => {
   it('a row verified once is answered from the memo; any MAC-covered change misses it and is checked again', () => {
@@ -175,7 +174,7 @@ describe('the keychain anchor', () => {
   it('a keychain that cannot record the anchor makes settled() fail plainly; the change itself is saved', async () => {
     const failing = { backend: 'keytar', get: (a: string) => keytar.getPassword(KEYCHAIN_SERVICE, a), set: async () => { throw new Error('nope') } }
     t.store.close()
-    t.store = await openKeyStore({ dataDir: t.dir, now: t.clock.now, actor: 'tester', keychain: failing })
+    t.store = await openKeyStore({ ...t.where, now: t.clock.now, actor: 'tester', keychain: failing })
     const k = t.store.create({ name: 'saved', owner: 'svc' })
     const e = await catchKdAsync(t.store.settled())
     expect(e.kind).toBe('keychain_unavailable')

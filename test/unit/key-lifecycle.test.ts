@@ -4,7 +4,7 @@
  * key by a presented secret, reminders due once per key and threshold.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DAY, HOUR, MIN, expectKd, openTestStore, snapshot, type TestStore } from './support'
+import { DAY, HOUR, MIN, expectKd, openTestStore, snapshot, type TestStore, rawAll } from './support'
 import { openKeyStore } from '../../src/main/core/keystore'
 
 let t: TestStore
@@ -78,7 +78,7 @@ describe('disable and enable one key', () => {
   it('an edited disabled_at (switched back on by hand) is tampered', () => {
     const k = t.store.create({ name: 'k', owner: 'svc' })
     t.store.disableKey(k.accessId)
-    t.store.database.prepare('UPDATE keys SET disabled_at = NULL WHERE access_id = ?').run(k.accessId)
+    rawAll(t.store, 'UPDATE keys SET disabled_at = NULL WHERE access_id = ?', [k.accessId])
     expect(t.store.verify({ accessKey: k.accessKey })).toEqual({ valid: false, reason: 'tampered' })
   })
 })
@@ -107,7 +107,7 @@ describe('edit a key', () => {
 
   it('a revoked or tampered key cannot be edited', () => {
     const k = t.store.create({ name: 'a', owner: 'svc' })
-    t.store.database.prepare(`UPDATE keys SET scopes = 'admin' WHERE access_id = ?`).run(k.accessId)
+    rawAll(t.store, `UPDATE keys SET scopes = 'admin' WHERE access_id = ?`, [k.accessId])
     expectKd(() => t.store.updateKey(k.accessId, { description: 'x' }), 'tampered', 'key')
     const j = t.store.create({ name: 'j', owner: 'svc' })
     t.store.revoke([j.accessId])
@@ -143,7 +143,7 @@ describe('scopes in use, find by secret, reminders, stale keys', () => {
     t.store.markReminded(due)
     expect(t.store.dueReminders()).toEqual([])
     t.store.close()
-    t.store = await openKeyStore({ dataDir: t.dir, now: t.clock.now, actor: 'tester' })
+    t.store = await openKeyStore({ ...t.where, now: t.clock.now, actor: 'tester' })
     expect(t.store.dueReminders()).toEqual([])
     t.clock.advance(14 * DAY) // 6 days left: the 7-day threshold
     expect(t.store.dueReminders()).toEqual([expect.objectContaining({ accessId: a.accessId, thresholdDays: 7 })])

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { IssuedKey, KeyView, SortField } from '../../src/main/core/types'
-import { DAY, HOUR, MIN, expectKd, openTestStore, type TestStore } from './support'
+import { DAY, HOUR, MIN, expectKd, openTestStore, type TestStore, rawAll } from './support'
 
 let t: TestStore
 const issued: IssuedKey[] = []
@@ -209,7 +209,7 @@ describe('sorting and paging', () => {
 describe('what a list item holds', () => {
   it('no secret, no hash, no MAC: only the view fields', () => {
     const allowed = ['accessId', 'name', 'owner', 'ownerKind', 'ownerDisabled', 'description', 'scopes', 'status', 'hint', 'createdAt', 'expiresAt', 'resetAt', 'revokedAt', 'revokedReason', 'lastUsedAt', 'graceUntil', 'previousSecrets', 'disabledAt', 'stale', 'tampered'].sort()
-    const hashes = t.store.database.prepare('SELECT hash, mac FROM keys').all() as { hash: Buffer; mac: Buffer }[]
+    const hashes = rawAll(t.store, 'SELECT hash, mac FROM keys') as { hash: Buffer; mac: Buffer }[]
     const pages = [t.store.list({ limit: 1000 }), t.store.list({ search: 'payroll' }), t.store.list({ status: 'revoked' })]
     for (const page of pages) {
       const json = JSON.stringify(page)

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import Database from 'better-sqlite3'
 import { tempStore } from '../helpers'
+import { rawConnection } from './support'
 
 describe('owner enable (undo a disable)', () => {
   const cleanups: (() => void)[] = []
@@ -33,7 +33,7 @@ describe('owner enable (undo a disable)', () => {
     t.store.addOwner('svc', 'service')
     const k = t.store.create({ name: 'k', owner: 'svc' })
     t.store.disableOwner('svc')
-    const db = new Database(t.store.dbPath)
+    const db = rawConnection(t.store)
     db.prepare('UPDATE keys SET owner_disabled_at = NULL WHERE access_id = ?').run(k.accessId)
     db.close()
     expect(t.store.verify({ accessKey: k.accessKey })).toEqual({ valid: false, reason: 'tampered' })

@@ -52,7 +52,7 @@ describe('ReminderScheduler', () => {
     expect(shown[0]!.title).toBe('Key "deploy" expires in 6 days')
     expect(await scheduler(shown).check()).toEqual([])
     // A restart: the same data dir opened again.
-    const again = await openKeyStore({ dataDir: t.dir, now: t.clock.now })
+    const again = await openKeyStore({ ...t.where, now: t.clock.now })
     try {
       expect(await scheduler(shown, again).check()).toEqual([])
     } finally {

@@ -3,22 +3,21 @@
  * to un-revoke, extend, re-own or re-scope keys, or to loosen policy. Every such
  * edit must be detected and refused, never obeyed.
  */
-import Database from 'better-sqlite3'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Papa from 'papaparse'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openKeyStore } from '../../src/main/core/keystore'
 import type { IssuedKey } from '../../src/main/core/types'
-import { DAY, HOUR, catchKdAsync, expectKd, openTestStore, type TestStore } from './support'
+import { DAY, HOUR, catchKdAsync, expectKd, openTestStore, type TestStore, rawConnection, type RawConnection } from './support'
 
 let t: TestStore
-let edit: Database.Database
+let edit: RawConnection
 beforeEach(async () => {
   t = await openTestStore()
   t.store.addOwner('alice')
   t.store.addOwner('mallory')
-  edit = new Database(t.store.dbPath)
+  edit = rawConnection(t.store)
 })
 afterEach(async () => {
   edit.close()
@@ -206,7 +205,7 @@ describe('edited store identity', () => {
     t.store.create({ name: 'k', owner: 'alice' })
     t.store.close()
     sql(`DELETE FROM meta WHERE key IN ('store_id', 'keychain_fingerprint')`)
-    const e = await catchKdAsync(openKeyStore({ dataDir: t.dir }))
+    const e = await catchKdAsync(openKeyStore({ ...t.where }))
     expect(e.kind).toBe('tampered')
     expect(edit.prepare(`SELECT count(*) FROM meta WHERE key IN ('store_id', 'keychain_fingerprint')`).pluck().get()).toBe(0)
   })
@@ -214,7 +213,7 @@ describe('edited store identity', () => {
   it('a fingerprint edited in the file is refused at open', async () => {
     t.store.close()
     sql(`UPDATE meta SET value = ? WHERE key = 'keychain_fingerprint'`, 'ab'.repeat(32))
-    const e = await catchKdAsync(openKeyStore({ dataDir: t.dir }))
+    const e = await catchKdAsync(openKeyStore({ ...t.where }))
     expect(e.kind).toBe('keychain_unavailable')
     expect(e.message).toMatch(/no longer matches/)
   })

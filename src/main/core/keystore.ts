@@ -17,6 +17,8 @@ import { iso } from './duration'
 import { AUDIT_FIELDS, INVENTORY_FIELDS, toCsv } from './csv'
 import { checkTarget, writePrivateFile } from './files'
 import { SqliteStorage } from './storage/sqlite'
+import { openPostgres } from './storage/postgres'
+import type { StoragePort } from './storage/port'
 import { ServiceContext } from './services/context'
 import { AuditService, ZERO_HASH } from './services/audit'
 import { OwnerService } from './services/owners'
@@ -49,7 +51,12 @@ import {
 export { credentialCsvText, validatePolicy }
 
 export interface OpenOptions {
+  /** The local store's directory (ignored when `store` names a team database). */
   dataDir: string
+  /** A team store: postgres://… (or postgresql://…). Default: the SQLite store in dataDir. */
+  store?: string
+  /** Create the team store's tables in an empty database (keydesk team init only). */
+  initTeam?: boolean
   keychain?: KeychainPort
   /** Who is acting, for the audit log; defaults to the OS user. */
   actor?: string
@@ -71,19 +78,20 @@ function safeUsername(): string {
   }
 }
 
+export const isTeamStoreUrl = (s: string | undefined): s is string => s !== undefined && /^postgres(ql)?:\/\//i.test(s)
+
 /** The keychain entry: loaded (and checked against the store's fingerprint), or created on first use. */
-async function loadOrInitKeychain(storage: SqliteStorage, keychain: KeychainPort, path: string): Promise<{ crypto: StoreCrypto; storeId: string; fresh: boolean }> {
+async function loadOrInitKeychain(storage: StoragePort, keychain: KeychainPort, path: string): Promise<{ crypto: StoreCrypto; storeId: string; fresh: boolean }> {
   const storeId0 = storage.getMeta('store_id')
   const fp0 = storage.getMeta('keychain_fingerprint')
   if (storeId0 && fp0) return { crypto: await loadKeychain(keychain, storeId0, fp0, storage, path), storeId: storeId0, fresh: false }
   // First use. Hold the write lock while we talk to the keychain, so concurrent first runs agree on one entry.
-  const db = storage.database
-  db.exec('BEGIN IMMEDIATE')
+  storage.begin()
   try {
     const storeId1 = storage.getMeta('store_id')
     const fp1 = storage.getMeta('keychain_fingerprint')
     if (storeId1 && fp1) {
-      db.exec('COMMIT')
+      storage.commit()
       return { crypto: await loadKeychain(keychain, storeId1, fp1, storage, path), storeId: storeId1, fresh: false }
     }
     if (storage.hasAnyData())
@@ -108,15 +116,15 @@ async function loadOrInitKeychain(storage: SqliteStorage, keychain: KeychainPort
     new PolicyService(ctx).write(DEFAULT_POLICY, 0)
     // Pin the empty audit log, so wiping a later log together with its head is detected.
     ctx.audit.writeHead({ id: 0, hash: ZERO_HASH, retired: 0, revocations: 0 })
-    db.exec('COMMIT')
+    storage.commit()
     return { crypto, storeId, fresh: true }
   } catch (e) {
-    if (db.inTransaction) db.exec('ROLLBACK')
+    storage.rollback()
     throw e
   }
 }
 
-async function loadKeychain(keychain: KeychainPort, storeId: string, fingerprint: string, storage: SqliteStorage, path: string): Promise<StoreCrypto> {
+async function loadKeychain(keychain: KeychainPort, storeId: string, fingerprint: string, storage: StoragePort, path: string): Promise<StoreCrypto> {
   const entry = await keychain.get(storeId)
   if (entry === null)
     throw new KeydeskError(
@@ -139,8 +147,16 @@ async function loadKeychain(keychain: KeychainPort, storeId: string, fingerprint
 export async function openKeyStore(opts: OpenOptions): Promise<KeyStore> {
   const now = opts.now ?? Date.now
   const keychain = opts.keychain ?? keytarKeychain()
-  const { db, path } = openDatabase(opts.dataDir, { mmap: opts.mmap, create: opts.create ?? true, allowNonEmptyDir: opts.allowNonEmptyDir })
-  const storage = new SqliteStorage(db, path)
+  let storage: StoragePort
+  let path: string
+  if (isTeamStoreUrl(opts.store)) {
+    storage = openPostgres(opts.store, { create: opts.initTeam })
+    path = storage.location
+  } else {
+    const opened = openDatabase(opts.dataDir, { mmap: opts.mmap, create: opts.create ?? true, allowNonEmptyDir: opts.allowNonEmptyDir })
+    storage = new SqliteStorage(opened.db, opened.path)
+    path = opened.path
+  }
   try {
     const { crypto, storeId } = await loadOrInitKeychain(storage, keychain, path)
     const store = new KeyStore(storage, crypto, { ...opts, now, keychain, dbPath: path, storeId })
@@ -170,12 +186,12 @@ export class KeyStore {
   private closed = false
 
   constructor(
-    private readonly storage: SqliteStorage,
+    private readonly storage: StoragePort,
     crypto: StoreCrypto,
     opts: OpenOptions & { now: () => number; keychain: KeychainPort; dbPath: string; storeId: string },
   ) {
     this.actor = opts.actor ?? safeUsername()
-    this.dataDir = opts.dataDir
+    this.dataDir = storage.engine === 'sqlite' ? opts.dataDir : storage.location
     this.dbPath = opts.dbPath
     this.storeId = opts.storeId
     this.keychain = opts.keychain
@@ -297,6 +313,8 @@ export class KeyStore {
    * replaces. An interrupted backup leaves nothing at the final name.
    */
   async backup(target: string): Promise<{ path: string }> {
+    if (this.storage.engine !== 'sqlite')
+      throw new KeydeskError('invalid_input', 'keydesk backup copies a local store; back up a team store with pg_dump (see docs/team.md).')
     const path = resolvePath(target)
     checkTarget(path, 'file')
     this.flushLastUsed()
@@ -369,7 +387,18 @@ export class KeyStore {
 
   /** For tests and tools that need the raw handle (bench, tamper tests). */
   get database(): Database.Database {
+    if (!(this.storage instanceof SqliteStorage)) throw new Error('the raw SQLite handle exists only for a local store')
     return this.storage.database
+  }
+
+  /** Which engine holds this store: 'sqlite' (local file) or 'postgres' (team database). */
+  get engine(): string {
+    return this.storage.engine
+  }
+
+  /** The storage port itself, for hosts that follow a team store's change feed (keydesk serve). */
+  get port(): StoragePort {
+    return this.storage
   }
 
   static readonly schemaVersion = LATEST_VERSION

@@ -4,7 +4,7 @@
  * implements this (sqlite.ts today). Rows become records here and only here.
  *
  * Writes happen only inside `transaction(fn)`, which serialises writers across
- * processes (BEGIN IMMEDIATE on SQLite).
+ * processes (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL).
  */
 import type { KeyStatus, OwnerKind } from '../../../shared/domain'
 
@@ -126,6 +126,10 @@ export interface StoragePort {
   /** Reads that must see one consistent state (a snapshot: other processes' commits in between are not seen). */
   readTransaction<T>(fn: () => T): T
   readonly inTransaction: boolean
+  /** A write transaction held open across awaits (first-use keychain set-up); ended by commit() or rollback(). */
+  begin(): void
+  commit(): void
+  rollback(): void
   getMeta(key: string): string | undefined
   setMeta(key: string, value: string): void
   schemaVersion(): number
