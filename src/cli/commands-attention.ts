@@ -10,7 +10,8 @@
  */
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
-import { KeydeskError, openKeyStore, resolveDataDir, type KeyStore, type KeyView } from '../main/core/index'
+import { KeydeskError, openKeyStore, type KeyStore, type KeyView, type StoreLocation } from '../main/core/index'
+import { adminIdentity, storeOf } from './where'
 import { writeExpiryCalendar } from '../main/core/calendar'
 import { writeCredentialReport } from '../main/core/report'
 import { formatLocation, scanPaths, scanSummary, SCAN_MAX_FILE_BYTES, type LeakedKey, type ScanResult } from '../main/core/scan'
@@ -83,13 +84,10 @@ function keyLine(k: Pick<KeyView, 'name' | 'accessId' | 'owner'>): string {
 }
 
 export function addAttentionCommands(program: Command, Exit: ExitFactory): void {
-  const globals = (): { dataDir: string; json: boolean } => {
-    const o = program.opts<{ dataDir?: string; json?: boolean }>()
-    return { dataDir: resolveDataDir(o.dataDir), json: o.json === true }
-  }
+  const globals = (): { where: StoreLocation; json: boolean } => ({ where: storeOf(program), json: program.opts<{ json?: boolean }>().json === true })
   const withStore = async <T>(fn: (s: KeyStore, g: { json: boolean }) => T | Promise<T>): Promise<T> => {
     const g = globals()
-    const store = await openKeyStore({ dataDir: g.dataDir })
+    const store = await openKeyStore({ ...g.where, actor: adminIdentity(g.where) })
     try {
       return await fn(store, g)
     } finally {

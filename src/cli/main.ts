@@ -14,12 +14,14 @@ import {
   inspectBackup,
   restoreBackup,
   resolveDataDir,
+  type StoreLocation,
   type IssuedKey,
   type KeyStore,
   type KeyView,
   type Policy,
 } from '../main/core/index'
 import { addServeCommand } from './serve'
+import { adminIdentity, storeOf } from './where'
 import { addAttentionCommands, parseDays } from './commands-attention'
 import { EXIT, exitCodeFor } from './exit'
 
@@ -146,13 +148,14 @@ program
   .name('keydesk')
   .description('Issue, reset, revoke and verify API keys (access ID + access key pairs).')
   .option('--data-dir <dir>', 'key store directory (default: $KEYDESK_DATA_DIR, else the app user-data dir)')
+  .option('--store <url>', 'a team store: postgres://user@host/db (default: $KEYDESK_STORE; else the local store in --data-dir)')
   .option('--json', 'machine-readable output')
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(`keydesk: ${esc(str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' '))} (see keydesk --help)\n`) })
 
-function globals(): { dataDir: string; json: boolean } {
-  const o = program.opts<{ dataDir?: string; json?: boolean }>()
-  return { dataDir: resolveDataDir(o.dataDir), json: o.json === true }
+function globals(): { where: StoreLocation; dataDir: string; json: boolean } {
+  const where = storeOf(program)
+  return { where, dataDir: where.dataDir, json: program.opts<{ json?: boolean }>().json === true }
 }
 
 /**
@@ -162,7 +165,7 @@ function globals(): { dataDir: string; json: boolean } {
  */
 async function withStore<T>(fn: (store: KeyStore, g: { json: boolean }) => T | Promise<T>, mode: { write: boolean } = { write: true }): Promise<T> {
   const g = globals()
-  const store = await openKeyStore({ dataDir: g.dataDir, create: mode.write })
+  const store = await openKeyStore({ ...g.where, create: mode.write, actor: adminIdentity(g.where) })
   let result: T
   try {
     result = await fn(store, g)
@@ -174,6 +177,8 @@ async function withStore<T>(fn: (store: KeyStore, g: { json: boolean }) => T | P
   return result
 }
 const READ = { write: false }
+
+
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
