@@ -8,7 +8,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { KeydeskError } from '../main/core/errors'
 import { openKeyStore } from '../main/core/index'
-import { resolveDataDir } from '../main/core/paths'
+import { DEFAULT_STALE_FOR_MS, type GatewayStorage } from '../main/core/storage/gateway'
+import { fileKeychain, readGatewaySecretFile } from '../main/core/team-secret'
+import { storeOf } from './where'
 import { configWarnings, createVerifyServer, DEFAULT_LIMITS, timeoutCheckInterval } from '../serve/server'
 import { DEFAULT_LIMITER } from '../serve/limiter'
 import { DEFAULT_LISTEN, ListenError, parseListen, trustedProxies } from '../serve/listen'
@@ -30,6 +32,9 @@ interface ServeFlags {
   trustedProxy?: string[]
   accessLog: 'stdout' | 'stderr' | 'off'
   shutdownTimeout: number
+  secretFile?: string
+  staleFor: number
+  feed: 'auto' | 'listen' | 'poll'
 }
 
 function int(min: number, max: number) {
@@ -49,6 +54,16 @@ function positive(value: string): number {
 
 function collectMany(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(/[\s,]+/).filter(Boolean)]
+}
+
+function staleFor(value: string): number {
+  const v = value.trim()
+  if (v === '0') return 0
+  if (!/^\d+(ms|s|m|h)$/.test(v)) throw new InvalidArgumentError('must be a duration such as 90s, 5m or 1h (or 0).')
+  const n = parseInt(v, 10)
+  const ms = v.endsWith('ms') ? n : v.endsWith('s') ? n * 1000 : v.endsWith('m') ? n * 60_000 : n * 3_600_000
+  if (ms > 86_400_000) throw new InvalidArgumentError('must be at most 24h.')
+  return ms
 }
 
 function headerName(value: string): string {
@@ -74,6 +89,9 @@ export function addServeCommand(program: Command): void {
     .option('--fail-clients <n>', 'most client addresses and most access IDs the limiter tracks (the least active offenders are dropped first)', int(1, 10_000_000), DEFAULT_LIMITER.maxClients)
     .option('--client-ip-header <name>', 'take the client address from this header (e.g. X-Real-IP, X-Forwarded-For) when the peer is a --trusted-proxy', headerName)
     .option('--trusted-proxy <ip-or-cidr...>', 'proxy addresses whose --client-ip-header is believed (repeatable; nothing is trusted by default, not even loopback)', collectMany)
+    .option('--secret-file <file>', "team store: the gateway secret file (keydesk team export-secret --gateway), instead of the OS keychain; must be 0600 and yours (a relative name is looked up in $CREDENTIALS_DIRECTORY)")
+    .option('--stale-for <duration>', 'team store: how long keys verified before the database became unreachable keep passing (e.g. 90s, 5m; 0 turns it off)', staleFor, DEFAULT_STALE_FOR_MS)
+    .addOption(new Option('--feed <how>', 'team store: how revocations reach this gateway (auto: LISTEN/NOTIFY, polling where LISTEN is unavailable, e.g. a read replica)').choices(['auto', 'listen', 'poll']).default('auto'))
     .addOption(new Option('--access-log <where>', 'where access log lines go').choices(['stdout', 'stderr', 'off']).default('stdout'))
     .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, time in-flight requests get before connections are cut', int(0, 600_000), 10_000)
     .action((flags: ServeFlags) => serve(program, flags))
@@ -100,8 +118,18 @@ async function serve(program: Command, f: ServeFlags): Promise<void> {
   if (f.headersTimeout > f.requestTimeout)
     throw new KeydeskError('invalid_input', '--headers-timeout must not be longer than --request-timeout.', 'headersTimeout')
 
-  const dataDir = resolveDataDir(program.opts<{ dataDir?: string }>().dataDir)
-  const store = await openKeyStore({ dataDir, mmap: true, create: false })
+  const where = storeOf(program)
+  if (f.secretFile && !where.store) throw new KeydeskError('invalid_input', '--secret-file is for a team store: give --store postgres://… (or KEYDESK_STORE).', 'secretFile')
+  const secret = f.secretFile ? readGatewaySecretFile(f.secretFile) : undefined
+  const store = await openKeyStore({
+    ...where,
+    mmap: true,
+    create: false,
+    ...(secret ? { keychain: fileKeychain(secret, secret.storeId) } : {}),
+    ...(where.store ? { gateway: { staleForMs: f.staleFor, feed: f.feed } } : {}),
+  })
+  const gateway = where.store ? (store.port as GatewayStorage) : undefined
+  if (gateway) await gateway.start()
 
   // A log reader going away must not stop the door from answering.
   process.stdout.on('error', () => {})
@@ -122,6 +150,11 @@ async function serve(program: Command, f: ServeFlags): Promise<void> {
     clientIpHeader: f.clientIpHeader,
     trustedProxies: proxies,
     accessLog: f.accessLog === 'off' ? null : f.accessLog === 'stderr' ? process.stderr : process.stdout,
+    ...(gateway
+      ? {
+          health: () => gateway.health(),
+        }
+      : {}),
   })
 
   let bound

@@ -5,7 +5,7 @@
  *
  *   GET|HEAD /v1/auth      forward auth (204 / 401 / 403 / 429 / 400 / 503)
  *   POST /v1/keys/verify   JSON {key} or {accessId, accessKey} → the CLI's verify shape
- *   GET|HEAD /healthz      200 {"ok":true}; 503 while stopping
+ *   GET|HEAD /healthz      200 {"ok":true}; 503 while stopping; a team-store gateway adds its store state
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BlockList, Socket } from 'node:net'
@@ -33,6 +33,8 @@ export interface RouteContext {
   /** Should this response close its connection (stopping, or near the cap)? */
   closeConnections(): boolean
   stopping(): boolean
+  /** A team-store gateway's state for /healthz: 'degraded' answers 200 (cached keys still pass), 'down' 503. */
+  health?: () => { status: 'ok' | 'degraded' | 'down'; detail: object }
 }
 
 const ALLOW_GET = ['Allow', 'GET, HEAD']
@@ -87,6 +89,11 @@ export function route(ctx: RouteContext, req: IncomingMessage, res: ServerRespon
     if (ctx.stopping()) {
       rec.outcome = 'unavailable'
       return send(res, 503, null, BODY.stopping, close)
+    }
+    const h = ctx.health?.()
+    if (h) {
+      rec.outcome = h.status === 'down' ? 'unavailable' : 'ok'
+      return send(res, h.status === 'down' ? 503 : 200, null, JSON.stringify({ ok: h.status === 'ok', status: h.status, store: h.detail }), close)
     }
     rec.outcome = 'ok'
     return send(res, 200, null, BODY.health, close)

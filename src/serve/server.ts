@@ -78,6 +78,8 @@ export interface VerifyServerOptions {
   flushIntervalMs?: number
   /** Realm in WWW-Authenticate. */
   realm?: string
+  /** A team-store gateway's state, reported on /healthz. */
+  health?: RouteContext['health']
 }
 
 export interface VerifyServer {
@@ -177,6 +179,7 @@ export function createVerifyServer(store: KeyStore, options: VerifyServerOptions
     trusted: options.trustedProxies,
     closeConnections: () => closing || guard.nearCap,
     stopping: () => closing,
+    health: options.health,
   }
 
   // Last-used times: verify only queues them. This timer writes them, in slices of

@@ -18,6 +18,7 @@ import { AUDIT_FIELDS, INVENTORY_FIELDS, toCsv } from './csv'
 import { checkTarget, writePrivateFile } from './files'
 import { SqliteStorage } from './storage/sqlite'
 import { openPostgres } from './storage/postgres'
+import { openGateway, type GatewayOptions } from './storage/gateway'
 import type { StoragePort } from './storage/port'
 import { ServiceContext } from './services/context'
 import { AuditService, ZERO_HASH } from './services/audit'
@@ -57,6 +58,8 @@ export interface OpenOptions {
   store?: string
   /** Create the team store's tables in an empty database (keydesk team init only). */
   initTeam?: boolean
+  /** A gateway (keydesk serve) on a team store: cached verify rows that follow the change feed, a bounded life offline. */
+  gateway?: GatewayOptions
   keychain?: KeychainPort
   /** Who is acting, for the audit log; defaults to the OS user. */
   actor?: string
@@ -150,7 +153,7 @@ export async function openKeyStore(opts: OpenOptions): Promise<KeyStore> {
   let storage: StoragePort
   let path: string
   if (isTeamStoreUrl(opts.store)) {
-    storage = openPostgres(opts.store, { create: opts.initTeam })
+    storage = opts.gateway ? openGateway(opts.store, opts.gateway) : openPostgres(opts.store, { create: opts.initTeam })
     path = storage.location
   } else {
     const opened = openDatabase(opts.dataDir, { mmap: opts.mmap, create: opts.create ?? true, allowNonEmptyDir: opts.allowNonEmptyDir })
@@ -357,6 +360,11 @@ export class KeyStore {
   /** Record that a credential CSV was saved (the app writes it from its handoff). */
   noteCredentialExport(path: string, keys: number): void {
     this.ctx.write(() => this.auditLog.append('credentials.export', path, { keys }))
+  }
+
+  /** Record that the team store's secret was written to a file (`keydesk team export-secret`): sealed for an admin, or unsealed for a gateway. */
+  noteTeamSecretExport(path: string, kind: 'sealed' | 'gateway'): void {
+    this.ctx.write(() => this.auditLog.append('team.export_secret', path, { kind }))
   }
 
   /** `keydesk restore` records itself in the restored store's log. */

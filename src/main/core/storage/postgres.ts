@@ -63,9 +63,21 @@ export class PostgresStorage implements StoragePort {
   private depth = 0
 
   constructor(
-    private readonly c: PgSyncClient,
+    protected c: PgSyncClient,
     readonly location: string,
   ) {}
+
+  /** A new connection in place of a broken one (a gateway, after the database comes back). */
+  protected replaceClient(c: PgSyncClient): void {
+    const old = this.c
+    this.c = c
+    this.depth = 0
+    try {
+      old.close()
+    } catch {
+      // already gone
+    }
+  }
 
   /** The raw connection, for tests and tools (bench, tamper tests), like SqliteStorage.database. */
   get client(): PgSyncClient {
@@ -484,11 +496,17 @@ export function migratePg(c: PgSyncClient, migrations: readonly PgMigration[] = 
  * `create` (only `keydesk team init`), and even then only when it holds no other
  * tables: a store is never invented, never mixed into someone else's schema.
  */
-export function openPostgres(url: string, opts: { create?: boolean } = {}): PostgresStorage {
+/**
+ * Connect to a team store and bring its schema up to date. A database without a
+ * KeyDesk store is refused unless `create` (only `keydesk team init`), and even then
+ * only when it holds no other tables: a store is never invented, never mixed into
+ * someone else's schema.
+ */
+export function connectTeamStore(url: string, opts: { create?: boolean; callTimeoutMs?: number } = {}): { client: PgSyncClient; location: string } {
   const location = redactUrl(url)
   let c: PgSyncClient | undefined
   try {
-    c = new PgSyncClient(url)
+    c = new PgSyncClient(url, opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {})
     const has = c.query<{ ok: boolean }>(`SELECT to_regclass('keydesk_schema') IS NOT NULL AS ok`).rows[0]!.ok
     if (!has) {
       if (!opts.create)
@@ -501,11 +519,16 @@ export function openPostgres(url: string, opts: { create?: boolean } = {}): Post
     const latest = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version
     if (v > latest) throw new KeydeskError('store_unavailable', `The team store at ${location} has schema version ${v}, newer than this KeyDesk understands (${latest}); upgrade KeyDesk.`)
     migratePg(c)
-    return new PostgresStorage(c, location)
+    return { client: c, location }
   } catch (e) {
     c?.close()
     throw pgError(location, e)
   }
+}
+
+export function openPostgres(url: string, opts: { create?: boolean } = {}): PostgresStorage {
+  const { client, location } = connectTeamStore(url, opts)
+  return new PostgresStorage(client, location)
 }
 
 export { pgError }
