@@ -96,6 +96,21 @@ describe('which databases KeyDesk uses', () => {
     expect(c.query('SELECT version FROM keydesk_schema').rows).toEqual([{ version: 99 }])
   })
 
+  it('a store that is up to date opens under a read-only role (a gateway, a replica) without writing anything', async () => {
+    const url = await freshTeamDatabase()
+    const owner = client(url)
+    migratePg(owner)
+    const role = `kd_ro_${Math.random().toString(36).slice(2, 8)}`
+    owner.exec(`CREATE ROLE ${role} LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}; REVOKE CREATE ON SCHEMA public FROM PUBLIC`)
+    const ro = openPostgres(url.replace('postgres@', `${role}@`))
+    try {
+      expect(ro.schemaVersion()).toBe(PG_MIGRATIONS.at(-1)!.version)
+      expect(ro.verifyByCurrent(Buffer.alloc(32))).toBeUndefined()
+    } finally {
+      ro.close()
+    }
+  })
+
   it('a server that is not there is named without its password', () => {
     const e = catchKd(() => openPostgres('postgres://kd:s3cret-pw@127.0.0.1:1/none'))
     expect(e.kind).toBe('store_unavailable')

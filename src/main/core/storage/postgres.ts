@@ -471,7 +471,16 @@ function toRevocation(r: Row): RevocationRecord {
 
 /** Run the migrations this database lacks, each in one transaction under the write lock. */
 export function migratePg(c: PgSyncClient, migrations: readonly PgMigration[] = PG_MIGRATIONS, upTo = Infinity): void {
-  c.exec('CREATE TABLE IF NOT EXISTS keydesk_schema (version INTEGER NOT NULL)')
+  // Nothing is written to a store that is up to date: a gateway's read-only role, or a
+  // read replica, opens it without any DDL.
+  const version = (): number =>
+    c.query<{ ok: boolean }>(`SELECT to_regclass('keydesk_schema') IS NOT NULL AS ok`).rows[0]!.ok
+      ? (c.query<{ version: number }>('SELECT version FROM keydesk_schema').rows[0]?.version ?? 0)
+      : -1
+  const wanted = Math.min(upTo, migrations[migrations.length - 1]?.version ?? 0)
+  const v0 = version()
+  if (v0 >= wanted) return
+  if (v0 < 0) c.exec('CREATE TABLE IF NOT EXISTS keydesk_schema (version INTEGER NOT NULL)')
   for (const m of migrations) {
     if (m.version > upTo) break
     c.exec('BEGIN')
