@@ -45,6 +45,8 @@ export interface GatewayState {
   /** Last change sequence number applied. */
   lastChange: number
   cached: number
+  hits: number
+  misses: number
   /** While down: when the outage began and until when cached keys keep answering (ISO). */
   downSince: string | null
   staleUntil: string | null
@@ -72,8 +74,10 @@ export class GatewayStorage extends PostgresStorage {
   private readonly maxEntries: number
   private readonly ttlMs: number
   private readonly pollMs: number
-  /** Invalidations applied (tests and /healthz). */
+  /** Invalidations applied, lookups answered from the cache, and lookups that went to the database (tests and /healthz). */
   changesApplied = 0
+  hits = 0
+  misses = 0
 
   constructor(
     client: PgSyncClient,
@@ -138,8 +142,10 @@ export class GatewayStorage extends PostgresStorage {
       // most recently used last
       this.entries.delete(key)
       this.entries.set(key, e)
+      this.hits++
       return e
     }
+    this.misses++
     return undefined
   }
 
@@ -215,6 +221,8 @@ export class GatewayStorage extends PostgresStorage {
       feed: down === null ? this.feedMode : 'down',
       lastChange: this.lastSeq,
       cached: this.entries.size,
+      hits: this.hits,
+      misses: this.misses,
       downSince: down === null ? null : new Date(down).toISOString(),
       staleUntil: down === null ? null : new Date(down + this.opts.staleForMs).toISOString(),
     }
