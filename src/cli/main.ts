@@ -23,6 +23,7 @@ import {
 import { addServeCommand } from './serve'
 import { adminIdentity, storeOf } from './where'
 import { addAttentionCommands, parseDays } from './commands-attention'
+import { addTeamCommands } from './team'
 import { EXIT, exitCodeFor } from './exit'
 
 /** Thrown inside commands to end with a given exit code and an optional one-line message. */
@@ -652,6 +653,7 @@ program
 
 addServeCommand(program)
 addAttentionCommands(program, Exit)
+addTeamCommands(program, { Exit, out, esc })
 
 // ── run ─────────────────────────────────────────────────────────────────
 

@@ -9,8 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PG_MIGRATIONS } from '../../src/main/core/migrations/pg/index'
 import { PgSyncClient } from '../../src/main/core/storage/pg-sync'
 import { connectTeamStore, migratePg, openPostgres } from '../../src/main/core/storage/postgres'
-import { freshTeamDatabase } from '../helpers'
-import { catchKd } from './support'
+import { openKeyStore } from '../../src/main/core/keystore'
+import { freshTeamDatabase, tempDir } from '../helpers'
+import { catchKd, catchKdAsync, dropKeychainEntry } from './support'
 
 const open: PgSyncClient[] = []
 function client(url: string): PgSyncClient {
@@ -111,10 +112,28 @@ describe('which databases KeyDesk uses', () => {
     }
   })
 
-  it('a server that is not there is named without its password', () => {
+  it('a server that is not there is named without its password (in the user part or the query)', () => {
     const e = catchKd(() => openPostgres('postgres://kd:s3cret-pw@127.0.0.1:1/none'))
     expect(e.kind).toBe('store_unavailable')
     expect(e.message).toMatch(/cannot be reached/)
     expect(e.message).not.toContain('s3cret-pw')
+    const q = catchKd(() => openPostgres('postgres://kd@127.0.0.1:1/none?password=s3cret-pw&sslpassword=k3y-pw'))
+    expect(q.message).not.toMatch(/s3cret-pw|k3y-pw/)
+  })
+
+  it('tables without a store identity (a team init that did not finish) are refused by every command but team init', async () => {
+    const url = await freshTeamDatabase()
+    migratePg(client(url))
+    const d = tempDir()
+    try {
+      const e = await catchKdAsync(openKeyStore({ dataDir: d.dir, store: url, create: true }))
+      expect(e.message).toMatch(/no store identity \(keydesk team init did not finish\)/)
+      expect(client(url).query(`SELECT count(*)::int AS n FROM meta`).rows).toEqual([{ n: 0 }])
+      const s = await openKeyStore({ dataDir: d.dir, store: url, initTeam: true })
+      await s.closeAsync()
+      await dropKeychainEntry(s.storeId)
+    } finally {
+      d.cleanup()
+    }
   })
 })

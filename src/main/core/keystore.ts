@@ -84,10 +84,13 @@ function safeUsername(): string {
 export const isTeamStoreUrl = (s: string | undefined): s is string => s !== undefined && /^postgres(ql)?:\/\//i.test(s)
 
 /** The keychain entry: loaded (and checked against the store's fingerprint), or created on first use. */
-async function loadOrInitKeychain(storage: StoragePort, keychain: KeychainPort, path: string): Promise<{ crypto: StoreCrypto; storeId: string; fresh: boolean }> {
+async function loadOrInitKeychain(storage: StoragePort, keychain: KeychainPort, path: string, mayInit: boolean): Promise<{ crypto: StoreCrypto; storeId: string; fresh: boolean }> {
   const storeId0 = storage.getMeta('store_id')
   const fp0 = storage.getMeta('keychain_fingerprint')
   if (storeId0 && fp0) return { crypto: await loadKeychain(keychain, storeId0, fp0, storage, path), storeId: storeId0, fresh: false }
+  // A team store gets its identity only from keydesk team init: tables without one are an init that did not finish.
+  if (!mayInit)
+    throw new KeydeskError('store_unavailable', `The team database at ${path} has KeyDesk's tables but no store identity (keydesk team init did not finish); run keydesk team init --store URL again.`)
   // First use. Hold the write lock while we talk to the keychain, so concurrent first runs agree on one entry.
   storage.begin()
   try {
@@ -161,7 +164,7 @@ export async function openKeyStore(opts: OpenOptions): Promise<KeyStore> {
     path = opened.path
   }
   try {
-    const { crypto, storeId } = await loadOrInitKeychain(storage, keychain, path)
+    const { crypto, storeId } = await loadOrInitKeychain(storage, keychain, path, storage.engine === 'sqlite' || opts.initTeam === true)
     const store = new KeyStore(storage, crypto, { ...opts, now, keychain, dbPath: path, storeId })
     await store.openChecks()
     return store

@@ -43,6 +43,8 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'
+    // libpq also takes a password (and key passphrases) as query parameters.
+    for (const k of [...u.searchParams.keys()]) if (/pass/i.test(k)) u.searchParams.set(k, '***')
     return u.toString()
   } catch {
     return 'postgres://(unparseable URL)'
