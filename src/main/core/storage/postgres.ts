@@ -13,7 +13,7 @@ import { KeydeskError } from '../errors'
 import { PG_MIGRATIONS, type PgMigration } from '../migrations/pg/index'
 import { PgSyncClient } from './pg-sync'
 import type { AuditRecord, KeyFields, KeyFilter, KeyRecord, KeySort, OwnerRecord, RetiredRecord, RevocationRecord, StoragePort, VerifyRow } from './port'
-import { COLUMN, KEY_SELECT, PURGE_WHERE, VERIFY_COLUMNS, VERIFY_CURRENT, VERIFY_PREV, filterSql, likeEscape, sortSql, toAudit, toKey, toOwner, type Row } from './sql'
+import { COLUMN, KEY_SELECT, PURGE_WHERE, VERIFY_COLUMNS, VERIFY_CURRENT, VERIFY_PREV, auditPageSql, filterSql, sortSql, toAudit, toKey, toOwner, type AuditQuery, type Row } from './sql'
 
 /** The advisory lock every writer takes first (one store per database). */
 const WRITE_LOCK = 0x6b64_7772 // "kdwr"
@@ -410,13 +410,9 @@ export class PostgresStorage implements StoragePort {
       after = page[page.length - 1]!.id as number
     }
   }
-  listAudit(q: { action?: string; target?: string; beforeId?: number; limit: number }): AuditRecord[] {
-    const where: string[] = []
-    const params: Record<string, unknown> = { limit: q.limit }
-    if (q.action) { where.push('action = @action'); params.action = q.action }
-    if (q.target) { where.push(`target LIKE @target ESCAPE '\\'`); params.target = `%${likeEscape(q.target)}%` }
-    if (q.beforeId !== undefined) { where.push('id < @beforeId'); params.beforeId = q.beforeId }
-    return this.rows(`SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`, params).map(toAudit)
+  listAudit(q: AuditQuery): AuditRecord[] {
+    const { sql, params } = auditPageSql(q)
+    return this.rows(sql, params).map(toAudit)
   }
   lastAuditIdOf(action: string): number {
     return this.value<number | null>('SELECT max(id) FROM audit WHERE action = ?', [action]) ?? 0

@@ -178,3 +178,20 @@ export function sortSql(sort: KeySort, order: 'ASC' | 'DESC' | undefined, dialec
   }
   return s[sort]
 }
+
+export interface AuditQuery {
+  action?: string
+  target?: string
+  beforeId?: number
+  limit: number
+}
+
+/** One page of the audit log, newest first. */
+export function auditPageSql(q: AuditQuery): { sql: string; params: Record<string, unknown> } {
+  const where: string[] = []
+  const params: Record<string, unknown> = { limit: q.limit }
+  if (q.action) { where.push('action = @action'); params.action = q.action }
+  if (q.target) { where.push(`target LIKE @target ESCAPE '\\'`); params.target = `%${likeEscape(q.target)}%` }
+  if (q.beforeId !== undefined) { where.push('id < @beforeId'); params.beforeId = q.beforeId }
+  return { sql: `SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`, params }
+}

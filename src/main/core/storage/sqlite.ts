@@ -6,7 +6,7 @@
 import type { Statement } from 'better-sqlite3'
 import { BUSY_TIMEOUT_MS, type Db } from '../db'
 import type { AuditRecord, KeyFields, KeyFilter, KeyRecord, KeySort, OwnerRecord, RetiredRecord, RevocationRecord, StoragePort, VerifyRow } from './port'
-import { COLUMN, KEY_SELECT, PURGE_WHERE, VERIFY_COLUMNS, VERIFY_CURRENT, VERIFY_PREV, filterSql, likeEscape, sortSql, toAudit, toKey, toOwner, type Row } from './sql'
+import { COLUMN, KEY_SELECT, PURGE_WHERE, VERIFY_COLUMNS, VERIFY_CURRENT, VERIFY_PREV, auditPageSql, filterSql, sortSql, toAudit, toKey, toOwner, type AuditQuery, type Row } from './sql'
 
 export class SqliteStorage implements StoragePort {
   readonly engine = 'sqlite'
@@ -288,13 +288,9 @@ export class SqliteStorage implements StoragePort {
   *iterateAudit(): IterableIterator<AuditRecord> {
     for (const r of this.db.prepare('SELECT * FROM audit ORDER BY id').iterate() as IterableIterator<Row>) yield toAudit(r)
   }
-  listAudit(q: { action?: string; target?: string; beforeId?: number; limit: number }): AuditRecord[] {
-    const where: string[] = []
-    const params: Record<string, unknown> = { limit: q.limit }
-    if (q.action) { where.push('action = @action'); params.action = q.action }
-    if (q.target) { where.push(`target LIKE @target ESCAPE '\\'`); params.target = `%${likeEscape(q.target)}%` }
-    if (q.beforeId !== undefined) { where.push('id < @beforeId'); params.beforeId = q.beforeId }
-    return (this.st(`SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`).all(params) as Row[]).map(toAudit)
+  listAudit(q: AuditQuery): AuditRecord[] {
+    const { sql, params } = auditPageSql(q)
+    return (this.st(sql).all(params) as Row[]).map(toAudit)
   }
   lastAuditIdOf(action: string): number {
     return (this.st('SELECT max(id) FROM audit WHERE action = ?').pluck().get(action) as number | null) ?? 0
