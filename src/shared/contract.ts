@@ -77,6 +77,13 @@ const policyChanges = z.strictObject({
 
 const empty = z.strictObject({})
 
+/** The Store setting's choice: the local store, or a team database (URL; the password optional, never saved in a file). */
+const storeChoice = z.strictObject({
+  kind: z.enum(['local', 'team']),
+  url: text(2000).optional(),
+  password: text(1000).optional(),
+})
+
 // ── outputs ───────────────────────────────────────────────────────────────
 
 export interface AppHealth {
@@ -148,6 +155,31 @@ export interface ScanOutcome {
 }
 
 export const ATTENTION_LIST_MAX = 500
+
+/** The Store setting: what the settings file names, and which store is open now. */
+export interface StoreSettingsView {
+  /** 'local': the SQLite file in dataDir (the default); 'team': a team database. */
+  kind: 'local' | 'team'
+  /** The team database URL as saved: never a password. Null for the local store. */
+  url: string | null
+  /** The OS keychain holds a password for that URL. */
+  passwordSaved: boolean
+  /** The local store's folder (the setting is saved there too). */
+  dataDir: string
+  /** The store open now; null while none is (the health banner says why). */
+  storeId: string | null
+  engine: 'sqlite' | 'postgres' | null
+}
+
+/** A connection test: nothing is switched or saved. */
+export interface StoreTestOutcome {
+  ok: boolean
+  storeId?: string
+  /** Keys in that store, of every status. */
+  keys?: number
+  /** Plain sentence: what was found, or why it failed. */
+  message: string
+}
 
 // ── the table ─────────────────────────────────────────────────────────────
 
@@ -246,6 +278,12 @@ export const contract = {
     input: z.strictObject({ handoffId, accessId }),
     output: {} as { clearsAfterMs: number },
   },
+  /** The Store setting (works while the store is down, so another one can be chosen). */
+  storeSettingsGet: { input: empty, output: {} as StoreSettingsView },
+  /** Open the chosen store, count its keys, close it: nothing switched, nothing saved. Bad input is a field error. */
+  storeSettingsTest: { input: storeChoice, output: {} as StoreTestOutcome },
+  /** Test again, save the setting (URL in the settings file, password in the OS keychain) and switch the app to that store. */
+  storeSettingsSave: { input: storeChoice, output: {} as StoreSettingsView },
 } satisfies Record<OperationName, { input: z.ZodType; output: unknown }>
 
 export type Contract = typeof contract

@@ -36,6 +36,9 @@ export const OPERATION_NAMES = [
   'credentialsSave',
   'credentialsDiscard',
   'secretCopy',
+  'storeSettingsGet',
+  'storeSettingsTest',
+  'storeSettingsSave',
 ] as const
 
 export type OperationName = (typeof OPERATION_NAMES)[number]

@@ -14,13 +14,13 @@ beforeAll(() => {
 })
 
 describe('App shell', () => {
-  it('has the five navigation links and the Keys screen’s named controls; / focuses search', async () => {
+  it('has the six navigation links and the Keys screen’s named controls; / focuses search', async () => {
     const api = installApi()
     api.keysList.mockResolvedValue(ok({ items: [keyView()], total: 1 }))
     const user = userEvent.setup()
     render(<App />)
     const nav = screen.getByRole('navigation', { name: 'Main' })
-    expect(within(nav).getAllByRole('link').map((a) => a.textContent)).toEqual(['Keys', 'Needs attention', 'Owners', 'Policy', 'Audit log'])
+    expect(within(nav).getAllByRole('link').map((a) => a.textContent)).toEqual(['Keys', 'Needs attention', 'Owners', 'Policy', 'Audit log', 'Settings'])
     expect(screen.getByRole('heading', { level: 1, name: 'API keys' })).toBeTruthy()
     const status = screen.getByRole('combobox', { name: 'Status' })
     expect(within(status).getAllByRole('option').map((o) => o.textContent)).toEqual(['All', 'Active', 'Disabled', 'Expired', 'Revoked'])

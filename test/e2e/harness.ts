@@ -48,7 +48,7 @@ import keytar from 'keytar'
 import { KEYCHAIN_SERVICE } from '../../src/main/core/keychain'
 import { OPERATION_NAMES } from '../../src/shared/operations'
 import { FORBIDDEN_SENDER_ERROR, checkSender, contentTypeOf, rendererResponseHeaders, resolveRendererFile, type AppOrigin } from '../../src/main/electron/security'
-import { createApi, createReminderScheduler, openStoreState, readImportFile, HandoffRegistry, type Api, type DesktopNotification, type Logger, type PlatformPorts } from '../../src/main/api/index'
+import { createApi, createReminderScheduler, openConfiguredStoreState, readImportFile, HandoffRegistry, type Api, type DesktopNotification, type Logger, type PlatformPorts, type StoreSetup } from '../../src/main/api/index'
 
 export const HARNESS_ORIGIN: AppOrigin = { protocol: 'http:', host: 'keydesk.local' }
 export const HARNESS_URL = `${HARNESS_ORIGIN.protocol}//${HARNESS_ORIGIN.host}/`
@@ -175,11 +175,13 @@ export async function launchApp(options: LaunchOptions = {}): Promise<LaunchedAp
     error: (m) => console.error(`[keydesk harness] ${m}`),
     warn: (m) => console.warn(`[keydesk harness] ${m}`),
   }
-  const store = await openStoreState({ dataDir, ...(options.actor ? { actor: options.actor } : {}) }, log)
+  // As the app: the store the Store setting in dataDir names (the local one without a settings file).
+  const setup: StoreSetup = { dataDir, ...(options.actor ? { actor: options.actor } : {}) }
+  const store = await openConfiguredStoreState(setup, log)
   const handoffs = new HandoffRegistry()
-  const api = createApi({ dataDir, store, ports, handoffs, log })
-  // As the app: a reminder check at start (awaited here, so tests see its notifications) and hourly.
-  const reminders = createReminderScheduler({ store, ports, log })
+  const api = createApi({ dataDir, store, setup, ports, handoffs, log })
+  // As the app: a reminder check at start (awaited here, so tests see its notifications) and hourly, on whichever store is open.
+  const reminders = createReminderScheduler({ store: () => api.store, ports, log })
   await reminders.start()
   // A store in a temp dir the harness made dies with it: drop its keychain entry too.
   const tempStoreId = store.ok && options.dataDir === undefined ? store.store.health().storeId : null

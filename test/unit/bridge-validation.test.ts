@@ -59,6 +59,9 @@ beforeAll(async () => {
     credentialsSave: { handoffId },
     credentialsDiscard: { handoffId },
     secretCopy: { handoffId, accessId: issued.value.keys[0]!.accessId },
+    storeSettingsGet: {},
+    storeSettingsTest: { kind: 'team', url: 'postgres://alice@127.0.0.1:1/keydesk', password: 'pw' },
+    storeSettingsSave: { kind: 'team', url: 'postgres://alice@127.0.0.1:1/keydesk', password: 'pw' },
   }
 })
 afterAll(async () => {

@@ -64,9 +64,14 @@ export function attentionHandlers(
 }
 
 /** Expiry reminders through the notification port; hosts call start() once the api is up and stop() at quit. */
-export function createReminderScheduler(opts: { store: StoreState; ports: PlatformPorts; log: Logger; now?: () => number; intervalMs?: number }): ReminderScheduler {
+export function createReminderScheduler(opts: { store: StoreState | (() => StoreState); ports: PlatformPorts; log: Logger; now?: () => number; intervalMs?: number }): ReminderScheduler {
+  // A function follows the Store setting (api.store); a StoreState stays with that store.
+  const current = (): StoreState => (typeof opts.store === 'function' ? opts.store() : opts.store)
   return new ReminderScheduler({
-    source: () => (opts.store.ok ? opts.store.store : null),
+    source: () => {
+      const s = current()
+      return s.ok ? s.store : null
+    },
     notify: (n) => opts.ports.notify({ title: n.title, body: n.body }),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.intervalMs ? { intervalMs: opts.intervalMs } : {}),

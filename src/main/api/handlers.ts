@@ -6,8 +6,10 @@
  * end-to-end harness, tests). Nothing throws across the bridge.
  */
 import { userInfo } from 'node:os'
-import { KeyStore, KeydeskError, invalid, openKeyStore } from '../core'
+import { KeyStore, KeydeskError, invalid, keytarKeychain, openKeyStore } from '../core'
 import type { KeychainPort } from '../core/keychain'
+import { configuredStore, teamActor } from '../core/settings'
+import { redactUrl } from '../core/storage/postgres'
 import {
   SECRET_CLIPBOARD_CLEAR_MS,
   contract,
@@ -24,6 +26,7 @@ import { HandoffRegistry } from './handoffs'
 import type { PlatformPorts } from './ports'
 import { parseInput } from './validate'
 import { attentionHandlers } from './attention'
+import { storeSettingsHandlers } from './store-settings'
 
 /** The store, or why it could not be opened (then every operation but health answers with that). */
 export type StoreState = { ok: true; store: KeyStore } | { ok: false; problem: BridgeError }
@@ -38,9 +41,22 @@ export const consoleLogger: Logger = {
   warn: (m) => console.warn(`[keydesk] ${m}`),
 }
 
+/** How a host opens its store: the Store setting reopens another one the same way. */
+export interface StoreSetup {
+  /** The local store's folder; the Store setting's file lives there too. */
+  dataDir: string
+  actor?: string
+  keychain?: KeychainPort
+  now?: () => number
+  allowNonEmptyDir?: boolean
+}
+
 export interface ApiContext {
   dataDir: string
+  /** The store the handlers use; storeSettingsSave replaces it. */
   store: StoreState
+  /** How the host opened it (default: { dataDir }). */
+  setup?: StoreSetup
   ports: PlatformPorts
   handoffs: HandoffRegistry
   log: Logger
@@ -60,15 +76,33 @@ export class BridgeFailure extends Error {
 
 export const INTERNAL_ERROR: BridgeError = { kind: 'internal', message: 'Unexpected error; see the log.' }
 
-/** Open the store in dataDir; a failure becomes a problem to report, not a crash. */
-export async function openStoreState(opts: { dataDir: string; actor?: string; keychain?: KeychainPort; now?: () => number; allowNonEmptyDir?: boolean }, log: Logger = consoleLogger): Promise<StoreState> {
+/** Open the store in dataDir (or the team database `store`); a failure becomes a problem to report, not a crash. */
+export async function openStoreState(opts: StoreSetup & { store?: string }, log: Logger = consoleLogger): Promise<StoreState> {
   try {
     return { ok: true, store: await openKeyStore(opts) }
   } catch (e) {
     if (e instanceof KeydeskError) return { ok: false, problem: toBridgeError(e) }
     log.error(`opening the key store failed: ${describeUnexpected(e)}`)
-    return { ok: false, problem: { kind: 'store_unavailable', message: `The key store in ${opts.dataDir} could not be opened; see the log.` } }
+    const where = opts.store !== undefined ? `at ${redactUrl(opts.store)}` : `in ${opts.dataDir}`
+    return { ok: false, problem: { kind: 'store_unavailable', message: `The key store ${where} could not be opened; see the log.` } }
   }
+}
+
+/**
+ * Open the store the Store setting names (core/settings.ts: the local store when
+ * there is no settings file; a team database with its password from the keychain).
+ * A settings file that is not valid is a problem to report, like a store that fails.
+ */
+export async function openConfiguredStoreState(setup: StoreSetup, log: Logger = consoleLogger): Promise<StoreState> {
+  let store: string | undefined
+  try {
+    store = (await configuredStore(setup.dataDir, setup.keychain ?? keytarKeychain())).store
+  } catch (e) {
+    if (e instanceof KeydeskError) return { ok: false, problem: toBridgeError(e) }
+    log.error(`reading the store setting failed: ${describeUnexpected(e)}`)
+    return { ok: false, problem: { kind: 'store_unavailable', message: `The store setting in ${setup.dataDir} could not be read; see the log.` } }
+  }
+  return openStoreState({ ...setup, ...(store !== undefined ? { store, actor: setup.actor ?? teamActor() } : {}) }, log)
 }
 
 export function toBridgeError(e: KeydeskError): BridgeError {
@@ -184,6 +218,7 @@ export function createHandlers(ctx: ApiContext): Handlers {
       return store().purge()
     },
     ...attentionHandlers(ctx.ports, store, save),
+    ...storeSettingsHandlers(ctx, describeUnexpected),
     async ownersList() {
       return store().listOwners()
     },
@@ -260,6 +295,8 @@ export function isOperationName(name: unknown): name is OperationName {
 
 export interface Api {
   readonly handlers: Handlers
+  /** The store the handlers use now (the Store setting can switch it). */
+  readonly store: StoreState
   /** Parse, call, and answer with a Result; never throws, never rejects. */
   invoke<K extends OperationName>(name: K, rawInput: unknown): Promise<Result<Output<K>>>
   invoke(name: string, rawInput: unknown): Promise<Result<unknown>>
@@ -285,6 +322,9 @@ export function createApi(ctx: ApiContext): Api {
   }
   return {
     handlers,
+    get store() {
+      return ctx.store
+    },
     invoke: invoke as Api['invoke'],
     close() {
       ctx.handoffs.clear()

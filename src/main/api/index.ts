@@ -2,6 +2,7 @@ export {
   createApi,
   createHandlers,
   openStoreState,
+  openConfiguredStoreState,
   toBridgeError,
   describeUnexpected,
   consoleLogger,
@@ -14,6 +15,7 @@ export {
   type Handlers,
   type Logger,
   type StoreState,
+  type StoreSetup,
 } from './handlers'
 export { HandoffRegistry, systemClock, type Clock } from './handoffs'
 export { readImportFile, IMPORT_FILE_MAX_BYTES, type PlatformPorts, type OpenedFile, type DesktopNotification } from './ports'

@@ -7,6 +7,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdir
 import { join } from 'node:path'
 import { KeydeskError } from './errors'
 import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index'
+import { STORE_SETTINGS_FILE } from './settings'
 
 export type Db = Database.Database
 export const DB_FILE = 'keydesk.sqlite'
@@ -108,7 +109,8 @@ export function openDatabase(dataDir: string, opts: OpenDbOptions = {}): { db: D
     else {
       if (!opts.create) throw new KeydeskError('store_unavailable', `There is no key store in ${dataDir}. Check --data-dir (or KEYDESK_DATA_DIR); a write command such as keydesk create makes one.`)
       if (existsSync(dataDir) && !opts.allowNonEmptyDir) {
-        const other = readdirSync(dataDir).filter((f) => !f.startsWith(DB_FILE))
+        // The app's Store setting (settings.ts) may sit there before any local store does.
+        const other = readdirSync(dataDir).filter((f) => !f.startsWith(DB_FILE) && f !== STORE_SETTINGS_FILE)
         if (other.length)
           throw new KeydeskError('store_unavailable', `There is no key store in ${dataDir}, and it is not empty (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); KeyDesk creates a store only in a new or empty directory. Check --data-dir.`)
       }

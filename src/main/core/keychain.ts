@@ -17,6 +17,21 @@ export interface KeychainPort {
   readonly backend: string
   get(account: string): Promise<string | null>
   set(account: string, secret: string): Promise<void>
+  /**
+   * Remove an entry; resolves false when there was none. Only for entries KeyDesk may
+   * drop on its own (a team database's password it was told to forget), never for a
+   * store's key material. Optional: read-only keychains (a gateway's file) have none.
+   */
+  delete?(account: string): Promise<boolean>
+}
+
+/**
+ * The account under which a team database's login password is kept: the URL
+ * without any password (src/shared/store-url.ts), so the settings file names the
+ * entry without holding the secret.
+ */
+export function dbPasswordAccount(urlWithoutPassword: string): string {
+  return `db-password:${urlWithoutPassword}`
 }
 
 export function lockedError(service = KEYCHAIN_SERVICE): KeychainLockedError {
@@ -38,6 +53,7 @@ function unavailable(cause: unknown, service: string): KeydeskError {
 type Keytar = {
   getPassword(service: string, account: string): Promise<string | null>
   setPassword(service: string, account: string, password: string): Promise<void>
+  deletePassword(service: string, account: string): Promise<boolean>
 }
 
 let keytarModule: Promise<Keytar> | undefined
@@ -66,6 +82,14 @@ export function keytarKeychain(service = KEYCHAIN_SERVICE): KeychainPort {
       try {
         const kt = await loadKeytar()
         await kt.setPassword(service, account, secret)
+      } catch (e) {
+        throw unavailable(e, service)
+      }
+    },
+    async delete(account) {
+      try {
+        const kt = await loadKeytar()
+        return await kt.deletePassword(service, account)
       } catch (e) {
         throw unavailable(e, service)
       }

@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { app, session, type BrowserWindow } from 'electron'
-import { HandoffRegistry, consoleLogger, createApi, createReminderScheduler, openStoreState, type Api } from '../api/index'
+import { HandoffRegistry, consoleLogger, createApi, createReminderScheduler, openConfiguredStoreState, type Api, type StoreSetup } from '../api/index'
 import type { ReminderScheduler } from '../core/reminders'
 import { APP_ENTRY_URL, ELECTRON_APP_ORIGIN, type AppOrigin } from './security'
 import { registerAppSchemePrivileges, serveRenderer } from './protocol'
@@ -57,12 +57,14 @@ export function main(): void {
 
     const dataDir = process.env.KEYDESK_DATA_DIR || app.getPath('userData')
     // The app's user-data dir also holds Electron's own files.
-    const store = await openStoreState({ dataDir, allowNonEmptyDir: true }, log)
+    const setup: StoreSetup = { dataDir, allowNonEmptyDir: true }
+    // The store the Store setting names (the local one unless a team database was chosen).
+    const store = await openConfiguredStoreState(setup, log)
     if (!store.ok) log.warn(`key store unavailable: ${store.problem.kind}`)
-    api = createApi({ dataDir, store, ports, handoffs, log })
-    registerBridge(api, () => win, origin, log)
-    // Expiry reminders: a check now and every hour while the app runs (issue 13).
-    reminders = createReminderScheduler({ store, ports, log })
+    const opened = (api = createApi({ dataDir, store, setup, ports, handoffs, log }))
+    registerBridge(opened, () => win, origin, log)
+    // Expiry reminders: a check now and every hour while the app runs (issue 13), on whichever store is open.
+    reminders = createReminderScheduler({ store: () => opened.store, ports, log })
     void reminders.start()
     // The full integrity check (every page, row MAC, tombstone, the audit chain, the anchor)
     // is not done at open, where it would slow every start: it runs here, in the background.

@@ -1,12 +1,13 @@
 import { useEffect, useRef, type MouseEvent } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import { DialogHost } from './components/DialogHost'
-import { IconKey, IconList, IconShield, IconUsers, IconWarning, IconX, IconCheck, IconRefresh, IconClock } from './components/icons'
+import { IconKey, IconList, IconShield, IconUsers, IconWarning, IconX, IconCheck, IconRefresh, IconClock, IconSliders } from './components/icons'
 import { AuditScreen } from './screens/AuditScreen'
 import { AttentionScreen } from './screens/AttentionScreen' // issue 13
 import { KeysScreen, SEARCH_ID } from './screens/KeysScreen'
 import { OwnersScreen } from './screens/OwnersScreen'
 import { PolicyScreen } from './screens/PolicyScreen'
+import { SettingsScreen } from './screens/SettingsScreen'
 import { useStore } from './store'
 import type { Screen } from './store/ui'
 
@@ -16,14 +17,15 @@ const NAV: { screen: Screen; label: string; Icon: typeof IconKey }[] = [
   { screen: 'owners', label: 'Owners', Icon: IconUsers },
   { screen: 'policy', label: 'Policy', Icon: IconShield },
   { screen: 'audit', label: 'Audit log', Icon: IconList },
+  { screen: 'settings', label: 'Settings', Icon: IconSliders },
 ]
 
 function advice(kind: string | undefined): string {
   switch (kind) {
     case 'keychain_unavailable':
-      return 'Unlock your login keyring (or start your desktop’s Secret Service), then check again. KeyDesk never falls back to keeping secrets in plain text.'
+      return 'Unlock your login keyring (or start your desktop’s Secret Service), then check again. KeyDesk never falls back to keeping secrets in plain text. For a team database, its secret must be in your keychain (keydesk team join), or choose another store under Settings.'
     case 'store_unavailable':
-      return 'When the file or folder is fixed, or a backup is restored in its place, choose Check again. KeyDesk never changes a store it cannot read.'
+      return 'When the file or folder is fixed, or a backup is restored in its place, choose Check again. KeyDesk never changes a store it cannot read. To use another store (this computer or a team database), go to Settings.'
     case 'tampered':
       return 'The store was edited outside KeyDesk. Keep a copy of the data folder for investigation and restore a trusted backup.'
     default:
@@ -227,6 +229,7 @@ export function App() {
           {screen === 'policy' && <PolicyScreen />}
           {screen === 'audit' && <AuditScreen />}
           {screen === 'attention' && <AttentionScreen />}
+          {screen === 'settings' && <SettingsScreen />}
         </main>
       </div>
       <DialogHost />

@@ -40,3 +40,9 @@ export const IconEdit = ({ className }: P) => svg(<><path d="M4 20h4L19 9l-4-4L4
 export const IconPause = ({ className }: P) => svg(<><circle cx="12" cy="12" r="8.5" /><path d="M10 9v6M14 9v6" /></>, className)
 export const IconPlay = ({ className }: P) => svg(<><circle cx="12" cy="12" r="8.5" /><path d="m10 8.5 5.5 3.5-5.5 3.5v-7z" /></>, className)
 export const IconFilter = ({ className }: P) => svg(<path d="M4 5.5h16l-6.2 7.2v5.3l-3.6 1.8v-7.1L4 5.5z" />, className)
+export const IconSliders = ({ className }: P) =>
+  svg(<><path d="M4 6.5h9M17 6.5h3M4 12h3M11 12h9M4 17.5h11M19 17.5h1" /><circle cx="15" cy="6.5" r="2" /><circle cx="9" cy="12" r="2" /><circle cx="17" cy="17.5" r="2" /></>, className)
+export const IconDatabase = ({ className }: P) =>
+  svg(<><ellipse cx="12" cy="6" rx="7.5" ry="2.75" /><path d="M4.5 6v12c0 1.5 3.4 2.75 7.5 2.75s7.5-1.25 7.5-2.75V6" /><path d="M4.5 12c0 1.5 3.4 2.75 7.5 2.75s7.5-1.25 7.5-2.75" /></>, className)
+export const IconLaptop = ({ className }: P) =>
+  svg(<><rect x="5" y="5" width="14" height="10" rx="1.5" /><path d="M3 19h18" /></>, className)

@@ -12,9 +12,10 @@ import { createKeysSlice, type KeysSlice } from './keys'
 import { createOwnersSlice, type OwnersSlice } from './owners'
 import { createPolicySlice, type PolicySlice } from './policy'
 import { createSelectionSlice, type SelectionSlice } from './selection'
+import { createStoreSettingsSlice, type StoreSettingsSlice } from './storeSettings'
 import { createUiSlice, type UiSlice } from './ui'
 
-export type AppState = KeysSlice & SelectionSlice & DialogSlice & OwnersSlice & PolicySlice & AuditSlice & HealthSlice & UiSlice
+export type AppState = KeysSlice & SelectionSlice & DialogSlice & OwnersSlice & PolicySlice & AuditSlice & HealthSlice & StoreSettingsSlice & UiSlice
 
 export type Slice<T> = StateCreator<AppState, [], [], T>
 
@@ -27,6 +28,7 @@ export const createAppStore = () =>
     ...createPolicySlice(...a),
     ...createAuditSlice(...a),
     ...createHealthSlice(...a),
+    ...createStoreSettingsSlice(...a),
     ...createUiSlice(...a),
   }))
 

@@ -1,6 +1,6 @@
 import type { Slice } from './index'
 
-export type Screen = 'keys' | 'owners' | 'policy' | 'audit' | 'attention'
+export type Screen = 'keys' | 'owners' | 'policy' | 'audit' | 'attention' | 'settings'
 
 export interface Notice {
   id: number
