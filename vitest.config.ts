@@ -70,8 +70,9 @@ export default defineConfig({
           include: BOTH_ENGINES,
           environment: 'node',
           pool: 'forks',
-          testTimeout: 30_000,
-          hookTimeout: 30_000,
+          // Every statement is a round trip to the server: bulk tests (2 500 keys) take seconds, more on a loaded machine.
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
           env: { KEYDESK_TEST_ENGINE: 'postgres' },
         },
       },

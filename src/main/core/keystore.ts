@@ -88,9 +88,6 @@ async function loadOrInitKeychain(storage: StoragePort, keychain: KeychainPort, 
   const storeId0 = storage.getMeta('store_id')
   const fp0 = storage.getMeta('keychain_fingerprint')
   if (storeId0 && fp0) return { crypto: await loadKeychain(keychain, storeId0, fp0, storage, path), storeId: storeId0, fresh: false }
-  // A team store gets its identity only from keydesk team init: tables without one are an init that did not finish.
-  if (!mayInit)
-    throw new KeydeskError('store_unavailable', `The team database at ${path} has KeyDesk's tables but no store identity (keydesk team init did not finish); run keydesk team init --store URL again.`)
   // First use. Hold the write lock while we talk to the keychain, so concurrent first runs agree on one entry.
   storage.begin()
   try {
@@ -102,6 +99,9 @@ async function loadOrInitKeychain(storage: StoragePort, keychain: KeychainPort, 
     }
     if (storage.hasAnyData())
       throw new KeydeskError('tampered', `The key store at ${path} holds keys but no record of its keychain entry; it was edited outside KeyDesk. Restore it from a backup.`)
+    // A team store gets its identity only from keydesk team init: empty tables without one are an init that did not finish.
+    if (!mayInit)
+      throw new KeydeskError('store_unavailable', `The team database at ${path} has KeyDesk's tables but no store identity (keydesk team init did not finish); run keydesk team init --store URL again.`)
     const storeId = storeId1 ?? randomUUID()
     storage.setMeta('store_id', storeId)
     let found = await keychain.get(storeId)
