@@ -14,7 +14,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { timingSafeEqual } from 'node:crypto'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import { Decrypter, Encrypter, armor } from 'age-encryption'
 import { decodeKeyMaterial, encodeKeyMaterial, type KeyMaterial } from './crypto'
 import { KeydeskError, invalid, systemErrorDetail } from './errors'
 import { writePrivateFile } from './files'
@@ -84,6 +83,8 @@ export async function sealTeamSecret(material: KeyMaterial, storeId: string, sto
   if (typeof passphrase !== 'string' || [...passphrase].length < MIN_PASSPHRASE)
     throw invalid('passphrase', `The passphrase must be at least ${MIN_PASSPHRASE} characters long.`)
   const payload = teamSecretPayload(material, storeId, storeLabel)
+  // Loaded when used: every CLI command would otherwise pay for it at start.
+  const { Encrypter, armor } = await import('age-encryption')
   const e = new Encrypter()
   e.setPassphrase(passphrase)
   return armor.encode(await e.encrypt(payload))
@@ -95,6 +96,7 @@ export async function openTeamSecret(armored: string, passphrase: string): Promi
     throw new KeydeskError('invalid_input', OPEN_FAILED)
   let text: string
   try {
+    const { Decrypter, armor } = await import('age-encryption')
     const d = new Decrypter()
     d.addPassphrase(passphrase)
     text = await d.decrypt(armor.decode(armored), 'text')

@@ -18,7 +18,7 @@
  *   that, get "unavailable" (keydesk serve answers 503). Recovery is automatic: a
  *   background probe reconnects, catches the feed up, and the cache resumes.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import { KeydeskError } from '../errors'
 import { PgSyncClient } from './pg-sync'
 import { PostgresStorage, connectTeamStore } from './postgres'
@@ -290,7 +290,9 @@ export class GatewayStorage extends PostgresStorage {
   private async connectFeed(): Promise<void> {
     if (this.stopped) return
     // 1. Is the database back? An async probe, so a dead network never blocks the event loop.
-    const probe = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 2000, application_name: 'keydesk-gateway' })
+    // Loaded when a gateway first connects: other commands never pay for node-postgres in this thread.
+    const { default: pgm } = await import('pg')
+    const probe = new pgm.Client({ connectionString: this.url, connectionTimeoutMillis: 2000, application_name: 'keydesk-gateway' })
     probe.on('error', () => {})
     try {
       await probe.connect()
