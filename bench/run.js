@@ -8,6 +8,8 @@ import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
 const sizes = (process.env.KEYDESK_BENCH_SIZES ?? '100000,1000000').split(',').map(Number)
+// The team store (PostgreSQL) bench: at 1 000 000 keys, or at every size KEYDESK_BENCH_SIZES names.
+const teamSizes = process.env.KEYDESK_BENCH_SIZES ? sizes : [1_000_000]
 const figures = []
 
 function run(cmd, args, env = {}) {
@@ -43,6 +45,11 @@ for (const size of sizes) {
         process.stdout.write(line + '\n')
         figures.push(JSON.parse(line))
       }
+    }
+    // Last: it adds keys to the store in dir (its create figures) and compares with this run's serve figure.
+    if (teamSizes.includes(size)) {
+      const serve = figures.find((f) => f.name === 'serve_req_per_s' && f.keys === size)
+      run(process.execPath, ['bench/team-bench.js', String(size), dir, '10', ...(serve ? [String(serve.value)] : [])])
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
