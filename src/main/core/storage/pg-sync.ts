@@ -89,18 +89,19 @@ export class PgSyncClient {
     this.worker.unref()
     this.port.unref()
     try {
-      this.call({ op: 'connect', url, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, statementTimeoutMs: opts.statementTimeoutMs })
+      // Booting the worker and loading pg counts against no per-call limit (on a busy host it takes seconds).
+      this.call({ op: 'connect', url, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, statementTimeoutMs: opts.statementTimeoutMs }, 30_000 + (opts.connectTimeoutMs ?? 5000))
     } catch (e) {
       this.close()
       throw e
     }
   }
 
-  private call(msg: Record<string, unknown>): unknown {
+  private call(msg: Record<string, unknown>, timeoutMs = this.opts.callTimeoutMs ?? 30_000): unknown {
     if (this.closed) throw new PgSyncError({ message: 'the connection is closed', code: 'KD_CLOSED' })
     Atomics.store(this.signal, 0, 0)
     this.port.postMessage(msg)
-    const waited = Atomics.wait(this.signal, 0, 0, this.opts.callTimeoutMs ?? 30_000)
+    const waited = Atomics.wait(this.signal, 0, 0, timeoutMs)
     if (waited === 'timed-out') {
       this.kill()
       throw new PgSyncError({ message: 'the database did not answer in time', code: 'KD_TIMEOUT' })
