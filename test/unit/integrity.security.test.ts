@@ -50,6 +50,24 @@ describe('the verified-row memo', () => {
     expect(ok(k.accessKey)).toEqual({ valid: false, reason: 'tampered' })
   })
 
+  it('vouches for a row only with the secret hash it was proven with: current hashes swapped between two verified rows are refused', () => {
+    const victim = t.store.create({ name: 'victim', owner: 'svc', scopes: ['admin'] })
+    const mine = t.store.create({ name: 'mine', owner: 'svc' })
+    expect(ok(victim.accessKey).valid).toBe(true)
+    expect(ok(mine.accessKey).valid).toBe(true)
+    expect(ok(victim.accessKey).valid).toBe(true) // now from the memo
+    const hashOf = edit.prepare('SELECT hash FROM keys WHERE access_id = ?').pluck()
+    const hv = hashOf.get(victim.accessId) as Buffer
+    const hm = hashOf.get(mine.accessId) as Buffer
+    const setHash = edit.prepare('UPDATE keys SET hash = ? WHERE access_id = ?')
+    setHash.run(Buffer.alloc(32), victim.accessId)
+    setHash.run(hv, mine.accessId)
+    setHash.run(hm, victim.accessId)
+    // My own secret now finds the victim's row, every other field of which the memo has seen.
+    expect(ok(mine.accessKey)).toEqual({ valid: false, reason: 'tampered' })
+    expect(ok(victim.accessKey)).toEqual({ valid: false, reason: 'tampered' })
+  })
+
   it('a revoke made by another connection is seen at once, memo or not', () => {
     const k = t.store.create({ name: 'k', owner: 'svc' })
     expect(ok(k.accessKey).valid).toBe(true)

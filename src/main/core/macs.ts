@@ -15,10 +15,11 @@ export interface KeyMacFields {
   ownerName: string
   ownerDisabledAt: number | null
   name: string
-  hash: Buffer
-  prevHash: Buffer | null
+  /** Hashes as stored, or already as lowercase hex (the verify path reads them so). */
+  hash: Buffer | string
+  prevHash: Buffer | string | null
   prevValidUntil: number | null
-  prev2Hash: Buffer | null
+  prev2Hash: Buffer | string | null
   prev2ValidUntil: number | null
   scopes: string
   status: 'active' | 'revoked'
@@ -28,7 +29,7 @@ export interface KeyMacFields {
   disabledAt: number | null
 }
 
-const hex = (b: Buffer | null): string | null => (b ? b.toString('hex') : null)
+const hex = (b: Buffer | string | null): string | null => (b == null ? null : typeof b === 'string' ? b : b.toString('hex'))
 
 export function keyMacData(r: KeyMacFields): string {
   return JSON.stringify([

@@ -26,20 +26,17 @@ const TIMER_SLICE = 2_000
 /** Positions of the MAC-covered fields (and the MAC) in a VerifyRow. */
 const MACED_FIELDS: readonly number[] = Array.from({ length: V.retiredAt + 1 }, (_, i) => i).filter((i) => !VERIFY_UNMACED.has(i))
 
-/** Every MAC'd field and the MAC equal (fields no MAC covers are skipped; tombstones are read fresh each time). */
+/** Every MAC'd field and the MAC equal (hashes and MAC are hex text; fields no MAC covers are skipped; tombstones are read fresh each time). */
 function sameVerifiedFields(a: VerifyRow, b: VerifyRow): boolean {
-  for (const i of MACED_FIELDS) {
-    const x = a[i]
-    const y = b[i]
-    if (x === y) continue
-    if (x instanceof Buffer && y instanceof Buffer && x.equals(y)) continue
-    return false
-  }
+  for (const i of MACED_FIELDS) if (a[i] !== b[i]) return false
   return true
 }
 
+/** A row proven authentic, and the current-secret hash it was proven with when the row did not carry it. */
+type Verified = { row: VerifyRow; hash: Buffer | null }
+
 export class VerifyService {
-  private readonly memo = new Map<number, VerifyRow>()
+  private readonly memo = new Map<number, Verified>()
   /** (id, slot) → time of use, waiting for the next flush. */
   private readonly pending = new Map<number, [id: number, slot: number, at: number]>()
   private timer: NodeJS.Timeout | undefined
@@ -57,10 +54,10 @@ export class VerifyService {
     let r = this.ctx.storage.verifyByCurrent(hash)
     if (!r) {
       const p = this.ctx.storage.verifyByPrevious(hash)
-      if (p) { r = p.row; slot = p.slot }
+      if (!p) return this.miss(input.accessId)
+      r = p.row
+      slot = p.slot
     }
-    const miss = (): VerifyResult => ({ valid: false, reason: input.accessId !== undefined && this.ctx.storage.keyByAccessId(input.accessId) ? 'mismatch' : 'unknown' })
-    if (!r) return miss()
     const accessId = r[V.accessId]
     if (input.accessId !== undefined && input.accessId !== accessId) return { valid: false, reason: 'mismatch' }
     if (!this.authentic(r, slot === 0 ? hash : undefined)) return { valid: false, reason: 'tampered' }
@@ -73,7 +70,7 @@ export class VerifyService {
       if (retiredAt !== null) return { valid: false, reason: 'tampered' }
     } else {
       const until = slot === 1 ? r[V.prevValidUntil] : r[V.prev2ValidUntil]
-      if (until === null || until <= now || retiredAt === null || retiredAt <= now) return miss()
+      if (until === null || until <= now || retiredAt === null || retiredAt <= now) return this.miss(input.accessId)
       // A grace secret: its retirement rows must be genuine (an edited one could push the end out).
       for (const t of this.ctx.storage.retiredByHash(hash))
         if (!this.ctx.crypto.macOk(retiredMacData(t), t.mac)) return { valid: false, reason: 'tampered' }
@@ -87,26 +84,40 @@ export class VerifyService {
     return { valid: true, accessId, owner: r[V.ownerName], scopes: scopes ? scopes.split(' ') : [] }
   }
 
+  /** No live secret matched: remotely indistinguishable; locally, say whether the access ID given exists. */
+  private miss(accessId: string | undefined): VerifyResult {
+    return { valid: false, reason: accessId !== undefined && this.ctx.storage.keyByAccessId(accessId) ? 'mismatch' : 'unknown' }
+  }
+
   /**
    * The row's MAC, with a bounded memo of rows already proven authentic: a row whose
-   * MAC'd fields and MAC equal, field for field, one verified before needs no new HMAC.
+   * MAC'd fields and MAC equal, field for field, one verified before (and, for a row
+   * found by its current secret, with the same hash) needs no new HMAC.
    */
   private authentic(r: VerifyRow, currentHash: Buffer | undefined): boolean {
     const id = r[V.id]
     const seen = this.memo.get(id)
-    if (seen !== undefined && sameVerifiedFields(seen, r)) {
+    if (
+      seen !== undefined &&
+      (currentHash === undefined ? seen.hash === null : seen.hash !== null && seen.hash.equals(currentHash)) &&
+      sameVerifiedFields(seen.row, r)
+    ) {
       this.memoHits++
       return true
     }
+    const hash = currentHash ?? r[V.hash]
+    const mac = r[V.mac]
+    if (typeof hash !== 'string' && !(hash instanceof Buffer)) return false
+    if (typeof mac !== 'string') return false
     const data = keyMacData({
       id, accessId: r[V.accessId], ownerId: r[V.ownerId], ownerName: r[V.ownerName], ownerDisabledAt: r[V.ownerDisabledAt], name: r[V.name],
-      hash: currentHash ?? r[V.hash], prevHash: r[V.prevHash], prevValidUntil: r[V.prevValidUntil], prev2Hash: r[V.prev2Hash],
+      hash, prevHash: r[V.prevHash], prevValidUntil: r[V.prevValidUntil], prev2Hash: r[V.prev2Hash],
       prev2ValidUntil: r[V.prev2ValidUntil], scopes: r[V.scopes], status: r[V.status], createdAt: r[V.createdAt], expiresAt: r[V.expiresAt],
       revokedAt: r[V.revokedAt], disabledAt: r[V.disabledAt],
     })
-    if (!this.ctx.crypto.macOk(data, r[V.mac])) return false
+    if (!this.ctx.crypto.macOk(data, Buffer.from(mac, 'hex'))) return false
     if (this.memo.size >= MAC_MEMO_MAX) this.memo.delete(this.memo.keys().next().value!)
-    this.memo.set(id, r)
+    this.memo.set(id, { row: r, hash: currentHash ?? null })
     return true
   }
 

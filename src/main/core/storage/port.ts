@@ -58,14 +58,15 @@ export type KeyFields = Omit<KeyRecord, 'id' | 'owner' | 'revocationAt' | 'curre
 
 /**
  * The verify hot path's row, as a flat tuple (no object allocation per lookup):
- * see VERIFY_COLUMNS in sqlite.ts for the order. `slot` is which secret matched:
- * 0 current, 1 previous, 2 second previous.
+ * see verifyCurrentSql in sql.ts for the order. Hashes and the MAC are lowercase
+ * hex; `hash` is null in a row found by its current secret (the caller holds that
+ * hash). `slot` is which secret matched: 0 current, 1 previous, 2 second previous.
  */
 export type VerifyRow = [
-  id: number, accessId: string, name: string, hash: Buffer, prevHash: Buffer | null, prevValidUntil: number | null,
-  prev2Hash: Buffer | null, prev2ValidUntil: number | null, scopes: string, status: 'active' | 'revoked', createdAt: number,
-  expiresAt: number, revokedAt: number | null, disabledAt: number | null, mac: Buffer, ownerId: number, ownerName: string,
-  ownerDisabledAt: number | null, lastUsedAt: number | null, revoked: number, retiredAt: number | null,
+  id: number, accessId: string, name: string, hash: string | null, prevHash: string | null, prevValidUntil: number | null,
+  prev2Hash: string | null, prev2ValidUntil: number | null, scopes: string, status: 'active' | 'revoked', createdAt: number,
+  expiresAt: number, revokedAt: number | null, disabledAt: number | null, mac: string, ownerId: number, ownerName: string,
+  ownerDisabledAt: number | null, lastUsedAt: number | null, revoked: number | boolean, retiredAt: number | null,
 ]
 export const V = {
   id: 0, accessId: 1, name: 2, hash: 3, prevHash: 4, prevValidUntil: 5, prev2Hash: 6, prev2ValidUntil: 7, scopes: 8, status: 9,

@@ -13,7 +13,7 @@ import { KeydeskError } from '../errors'
 import { PG_MIGRATIONS, type PgMigration } from '../migrations/pg/index'
 import { PgSyncClient } from './pg-sync'
 import type { AuditRecord, KeyFields, KeyFilter, KeyRecord, KeySort, OwnerRecord, RetiredRecord, RevocationRecord, StoragePort, VerifyRow } from './port'
-import { COLUMN, KEY_SELECT, PURGE_WHERE, VERIFY_COLUMNS, VERIFY_CURRENT, VERIFY_PREV, auditPageSql, filterSql, sortSql, toAudit, toKey, toOwner, type AuditQuery, type Row } from './sql'
+import { COLUMN, KEY_SELECT, PURGE_WHERE, auditPageSql, filterSql, sortSql, toAudit, toKey, toOwner, type AuditQuery, type Row, verifyCurrentSql, verifyFloorSql, verifyPrevSql } from './sql'
 
 /** The advisory lock every writer takes first (one store per database). */
 const WRITE_LOCK = 0x6b64_7772 // "kdwr"
@@ -21,6 +21,10 @@ const PAGE = 2000
 
 /** `@name` → `$n` (one number per name) and `?` → `$n` in order; cached per statement. */
 const converted = new Map<string, { text: string; names: string[] }>()
+const PG_VERIFY_CURRENT = verifyCurrentSql('pg')
+const PG_VERIFY_PREV = verifyPrevSql('pg')
+const PG_VERIFY_FLOOR = verifyFloorSql('pg')
+
 function numbered(sql: string): { text: string; names: string[] } {
   let c = converted.get(sql)
   if (c) return c
@@ -306,16 +310,16 @@ export class PostgresStorage implements StoragePort {
 
   // ── verify ──
   verifyByCurrent(hash: Buffer): VerifyRow | undefined {
-    return this.c.queryArray(numbered(VERIFY_CURRENT).text, [hash])[0] as VerifyRow | undefined
+    return this.c.queryArray(numbered(PG_VERIFY_CURRENT).text, [hash])[0] as VerifyRow | undefined
   }
   verifyByPrevious(hash: Buffer): { row: VerifyRow; slot: 1 | 2 } | undefined {
-    const r = this.c.queryArray(numbered(VERIFY_PREV).text, [hash, hash])[0]
+    const r = this.c.queryArray(numbered(PG_VERIFY_PREV).text, [hash, hash])[0]
     if (!r) return undefined
     const slot = r.pop() as 1 | 2
     return { row: r as VerifyRow, slot }
   }
   lookupFloor(hash: Buffer): boolean {
-    return this.c.queryArray(`SELECT ${VERIFY_COLUMNS.replace(/,\s*EXISTS[\s\S]*$/, '')} FROM keys WHERE hash = $1`, [hash]).length > 0
+    return this.c.queryArray(numbered(PG_VERIFY_FLOOR).text, [hash]).length > 0
   }
   recordLastUsed(entries: readonly [number, number, number][], busyMs: number): void {
     if (entries.length === 0) return

@@ -15,15 +15,28 @@ export const KEY_SELECT = `SELECT k.id, k.access_id, k.owner_id, k.owner_name, k
   (SELECT min(at) FROM retired rt WHERE rt.hash = k.hash) AS current_retired_at
   FROM keys k JOIN owners o ON o.id = k.owner_id`
 
-/** VerifyRow order (port.ts). One indexed lookup; the tombstone probes run inside the same statement. */
-export const VERIFY_COLUMNS = `id, access_id, name, hash, prev_hash, prev_valid_until, prev2_hash, prev2_valid_until, scopes, status, created_at,
-  expires_at, revoked_at, disabled_at, mac, owner_id, owner_name, owner_disabled_at, last_used_at,
-  EXISTS (SELECT 1 FROM revocations rv WHERE rv.access_id = keys.access_id)`
+/**
+ * VerifyRow order (port.ts). One indexed lookup; the tombstone probes run inside the
+ * same statement. BLOBs come back as lowercase hex text: better-sqlite3 turns every
+ * BLOB into a new Buffer, and at this size of row those allocations (and their
+ * collection) cost more than the rest of the row. A row found by its current secret
+ * does not read that hash back (the caller holds it).
+ */
+const hexOf = (d: Dialect, col: string): string => (d === 'pg' ? `encode(${col}, 'hex')` : `CASE WHEN ${col} IS NULL THEN NULL ELSE lower(hex(${col})) END`)
+function verifyColumns(d: Dialect, hash: string): string {
+  return `id, access_id, name, ${hash}, ${hexOf(d, 'prev_hash')}, prev_valid_until, ${hexOf(d, 'prev2_hash')}, prev2_valid_until, scopes, status,
+  created_at, expires_at, revoked_at, disabled_at, ${hexOf(d, 'mac')}, owner_id, owner_name, owner_disabled_at, last_used_at`
+}
+const REVOKED_PROBE = 'EXISTS (SELECT 1 FROM revocations rv WHERE rv.access_id = keys.access_id)'
 // Correlated subqueries (rt.hash = keys.hash): SQLite runs a parameter-only scalar subquery
 // far slower (≈ 40 µs a lookup, measured) than one keyed on the outer row.
-export const VERIFY_CURRENT = `SELECT ${VERIFY_COLUMNS}, (SELECT at FROM retired rt WHERE rt.hash = keys.hash ORDER BY at LIMIT 1) FROM keys WHERE hash = ?`
-export const VERIFY_PREV = `SELECT ${VERIFY_COLUMNS}, (SELECT at FROM retired rt WHERE rt.hash = keys.prev_hash ORDER BY at LIMIT 1), 1 FROM keys WHERE prev_hash = ?
-  UNION ALL SELECT ${VERIFY_COLUMNS}, (SELECT at FROM retired rt WHERE rt.hash = keys.prev2_hash ORDER BY at LIMIT 1), 2 FROM keys WHERE prev2_hash = ?`
+export const verifyCurrentSql = (d: Dialect): string =>
+  `SELECT ${verifyColumns(d, 'NULL')}, ${REVOKED_PROBE}, (SELECT at FROM retired rt WHERE rt.hash = keys.hash ORDER BY at LIMIT 1) FROM keys WHERE hash = ?`
+export const verifyPrevSql = (d: Dialect): string =>
+  `SELECT ${verifyColumns(d, hexOf(d, 'hash'))}, ${REVOKED_PROBE}, (SELECT at FROM retired rt WHERE rt.hash = keys.prev_hash ORDER BY at LIMIT 1), 1 FROM keys WHERE prev_hash = ?
+  UNION ALL SELECT ${verifyColumns(d, hexOf(d, 'hash'))}, ${REVOKED_PROBE}, (SELECT at FROM retired rt WHERE rt.hash = keys.prev2_hash ORDER BY at LIMIT 1), 2 FROM keys WHERE prev2_hash = ?`
+/** The bench's floor: the statement verifyCurrentSql runs, without the tombstone probes. */
+export const verifyFloorSql = (d: Dialect): string => `SELECT ${verifyColumns(d, 'NULL')} FROM keys WHERE hash = ?`
 
 export const COLUMN: Record<keyof KeyFields, string> = {
   accessId: 'access_id',

@@ -6,7 +6,7 @@
 import type { Statement } from 'better-sqlite3'
 import { BUSY_TIMEOUT_MS, type Db } from '../db'
 import type { AuditRecord, KeyFields, KeyFilter, KeyRecord, KeySort, OwnerRecord, RetiredRecord, RevocationRecord, StoragePort, VerifyRow } from './port'
-import { COLUMN, KEY_SELECT, PURGE_WHERE, VERIFY_COLUMNS, VERIFY_CURRENT, VERIFY_PREV, auditPageSql, filterSql, sortSql, toAudit, toKey, toOwner, type AuditQuery, type Row } from './sql'
+import { COLUMN, KEY_SELECT, PURGE_WHERE, auditPageSql, filterSql, sortSql, toAudit, toKey, toOwner, type AuditQuery, type Row, verifyCurrentSql, verifyFloorSql, verifyPrevSql } from './sql'
 
 export class SqliteStorage implements StoragePort {
   readonly engine = 'sqlite'
@@ -188,19 +188,18 @@ export class SqliteStorage implements StoragePort {
   private vPrev?: Statement
   private vFloor?: Statement
   verifyByCurrent(hash: Buffer): VerifyRow | undefined {
-    this.vCur ??= this.db.prepare(VERIFY_CURRENT).raw(true)
+    this.vCur ??= this.db.prepare(verifyCurrentSql('sqlite')).raw(true)
     return this.vCur.get(hash) as VerifyRow | undefined
   }
   verifyByPrevious(hash: Buffer): { row: VerifyRow; slot: 1 | 2 } | undefined {
-    this.vPrev ??= this.db.prepare(VERIFY_PREV).raw(true)
+    this.vPrev ??= this.db.prepare(verifyPrevSql('sqlite')).raw(true)
     const r = this.vPrev.get(hash, hash) as unknown[] | undefined
     if (!r) return undefined
     const slot = r.pop() as 1 | 2
     return { row: r as VerifyRow, slot }
   }
   lookupFloor(hash: Buffer): boolean {
-    // The same row read through the same index, without the tombstone probes.
-    this.vFloor ??= this.db.prepare(`SELECT ${VERIFY_COLUMNS.replace(/,\s*EXISTS[\s\S]*$/, '')} FROM keys WHERE hash = ?`).raw(true)
+    this.vFloor ??= this.db.prepare(verifyFloorSql('sqlite')).raw(true)
     return this.vFloor.get(hash) !== undefined
   }
   recordLastUsed(entries: readonly [number, number, number][], busyMs: number): void {
