@@ -204,6 +204,10 @@ export class SqliteStorage implements StoragePort {
   }
   recordLastUsed(entries: readonly [number, number, number][], busyMs: number): void {
     this.db.pragma(`busy_timeout = ${busyMs}`)
+    // Last use is informational: its commits skip the fsync (WAL stays consistent; a power
+    // cut can lose the latest times, never anything else). A verifying service writes
+    // thousands of these a second, and each fsync held its event loop.
+    this.db.pragma('synchronous = NORMAL')
     try {
       const col = ['last_used_at', 'prev_last_used_at', 'prev2_last_used_at']
       const upd = col.map((c) => this.st(`UPDATE keys SET ${c} = max(coalesce(${c}, 0), ?) WHERE id = ?`))
@@ -211,6 +215,7 @@ export class SqliteStorage implements StoragePort {
         for (const [id, slot, at] of entries) upd[slot]!.run(at, id)
       }).immediate()
     } finally {
+      this.db.pragma('synchronous = FULL')
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     }
   }
