@@ -16,17 +16,24 @@ import { writeExpiryCalendar } from '../main/core/calendar'
 import { writeCredentialReport } from '../main/core/report'
 import { formatLocation, scanPaths, scanSummary, SCAN_MAX_FILE_BYTES, type LeakedKey, type ScanResult } from '../main/core/scan'
 import { EXIT } from './exit'
+import { esc } from './text'
 
 /** main.ts's Exit: ends the command with this code and an optional one-line message. */
 export type ExitFactory = new (code: number, message?: string) => Error
 
 const DAY_MS = 86_400_000
 
+/**
+ * One line of text output. No line here means to carry a control character, and
+ * several carry data from outside the store (a scanned file's path, a path the admin
+ * typed), so the whole line is escaped (text.ts): a file named with a terminal escape
+ * cannot recolour the terminal or forge a line.
+ */
 function out(s: string): void {
-  process.stdout.write(s.endsWith('\n') ? s : s + '\n')
+  process.stdout.write(esc(s) + '\n')
 }
 function json(v: unknown): void {
-  out(JSON.stringify(v))
+  process.stdout.write(JSON.stringify(v) + '\n')
 }
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length)

@@ -321,6 +321,19 @@ describe('keydesk scan', () => {
     expect(verifyKey(dir, k.accessKey)).toEqual({ valid: false, reason: 'revoked' })
   })
 
+  it('a scanned file whose name carries terminal escapes and a line break is shown escaped, never raw', () => {
+    const k = createJson(dir, ['--name', 'escaped-path'])
+    const folder = freshDir('keydesk-attn-esc-')
+    const name = 'evil\x1b]0;pwned\x07\x1b[31m\nLIVE key "admin".env'
+    writeFileSync(join(folder, name), `K=${k.accessKey}\n`)
+    const r = cli(dir, ['scan', folder])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(`  ${folder}/evil\\x1b]0;pwned\\x07\\x1b[31m\\nLIVE key "admin".env:1\n`)
+    expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('LIVE key'))).toHaveLength(1)
+    expect(noneOf(r.stdout, [k.accessKey])).toBe(true)
+  })
+
   it('a clean folder: exit 0; a missing path: exit 2 naming it', () => {
     const clean = freshDir('keydesk-attn-clean-')
     writeFileSync(join(clean, 'notes.txt'), 'nothing here\n')
