@@ -117,6 +117,16 @@ export type VerifyResult =
   | { valid: true; accessId: string; owner: string; scopes: string[] }
   | { valid: false; reason: VerifyFailure }
 
+/** Every action the audit log records (the app's filter must name each: AuditScreen's labels are a Record over this). */
+export const AUDIT_ACTIONS = [
+  'key.create', 'key.reset', 'key.revoke', 'key.update', 'key.disable', 'key.enable',
+  'owner.add', 'owner.disable', 'owner.enable', 'owner.revoke_all',
+  'policy.set', 'keys.purge',
+  'credentials.export', 'inventory.export', 'audit.export', 'team.export_secret',
+  'store.backup', 'store.restore', 'store.upgrade',
+] as const
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
+
 export interface AuditEntry {
   id: number
   at: string

@@ -11,6 +11,7 @@ import { auditHeadMacData } from '../macs'
 import type { AuditCheck, AuditEntry } from '../types'
 import type { AuditRecord } from '../storage/port'
 import type { ServiceContext } from './context'
+import type { AuditAction } from '../../../shared/domain'
 
 const MAX_PAGE = 1000
 export const ZERO_HASH = Buffer.alloc(32)
@@ -43,7 +44,7 @@ export class AuditService {
   }
 
   /** Append an entry; only inside a write. Returns its id (tombstones refer to it). */
-  append(action: string, target: string, detail: Record<string, unknown> = {}): number {
+  append(action: AuditAction, target: string, detail: Record<string, unknown> = {}): number {
     if (!this.inTx || !this.ctx.storage.inTransaction) throw new Error('audit append outside a write transaction')
     const tail = (this.tail ??= { ...this.chainFrom(), dirty: false })
     const rec = { id: tail.id + 1, at: this.ctx.now(), actor: this.ctx.actor, action, target, detail: JSON.stringify(detail) }

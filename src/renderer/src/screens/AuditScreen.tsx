@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
-import type { AuditEntry } from '../../../shared/domain'
+import { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from '../../../shared/domain'
 import { IconCheck, IconDownload, IconList, IconShield, IconWarning } from '../components/icons'
 import { formatCount, formatDateTime, plural, relativeTime } from '../lib/format'
 import { useDebouncedEffect } from '../lib/hooks'
@@ -8,29 +8,34 @@ import { useStore } from '../store'
 import { storeDown } from '../store/health'
 import { StoreDown } from '../components/StoreDown'
 
-export const ACTIONS: { value: string; label: string }[] = [
-  { value: 'key.create', label: 'Key created' },
-  { value: 'key.reset', label: 'Key reset' },
-  { value: 'key.revoke', label: 'Key revoked' },
-  { value: 'key.update', label: 'Key edited' },
-  { value: 'key.disable', label: 'Key disabled' },
-  { value: 'key.enable', label: 'Key enabled' },
-  { value: 'owner.add', label: 'Owner added' },
-  { value: 'owner.disable', label: 'Owner disabled' },
-  { value: 'owner.enable', label: 'Owner enabled' },
-  { value: 'owner.revoke_all', label: 'Owner’s keys revoked' },
-  { value: 'policy.set', label: 'Policy changed' },
-  { value: 'keys.purge', label: 'Old keys purged' },
-  { value: 'credentials.export', label: 'Credential CSV saved' },
-  { value: 'inventory.export', label: 'Inventory exported' },
-  { value: 'audit.export', label: 'Audit log exported' },
-  { value: 'store.backup', label: 'Store backed up' },
-]
-const LABEL = new Map(ACTIONS.map((a) => [a.value, a.label]))
+/** A label for every action the log records (a Record, so a new action without one fails the typecheck). */
+const ACTION_LABEL: Record<AuditAction, string> = {
+  'key.create': 'Key created',
+  'key.reset': 'Key reset',
+  'key.revoke': 'Key revoked',
+  'key.update': 'Key edited',
+  'key.disable': 'Key disabled',
+  'key.enable': 'Key enabled',
+  'owner.add': 'Owner added',
+  'owner.disable': 'Owner disabled',
+  'owner.enable': 'Owner enabled',
+  'owner.revoke_all': 'Owner’s keys revoked',
+  'policy.set': 'Policy changed',
+  'keys.purge': 'Old keys purged',
+  'credentials.export': 'Credential CSV saved',
+  'inventory.export': 'Inventory exported',
+  'audit.export': 'Audit log exported',
+  'team.export_secret': 'Team secret exported',
+  'store.backup': 'Store backed up',
+  'store.restore': 'Store restored from a backup',
+  'store.upgrade': 'Store upgraded',
+}
+export const ACTIONS: { value: AuditAction; label: string }[] = AUDIT_ACTIONS.map((value) => ({ value, label: ACTION_LABEL[value] }))
+const LABEL = new Map<string, string>(ACTIONS.map((a) => [a.value, a.label]))
 
 function tone(action: string): string {
   if (action.endsWith('revoke') || action.endsWith('revoke_all') || action === 'owner.disable' || action === 'key.disable' || action === 'keys.purge') return 'danger'
-  if (action === 'key.reset' || action === 'policy.set' || action === 'key.update') return 'warn'
+  if (action === 'key.reset' || action === 'policy.set' || action === 'key.update' || action === 'store.restore' || action === 'team.export_secret') return 'warn'
   if (action === 'key.create' || action === 'owner.add' || action === 'key.enable' || action === 'owner.enable') return 'ok'
   return 'neutral'
 }
