@@ -14,6 +14,7 @@ export default defineConfig({
       'test/unit/reset-revoke.test.ts',
       'test/unit/owner-enable.test.ts',
       'test/unit/audit.test.ts',
+      'test/unit/macs.test.ts',
       // the v1 → v2 MAC upgrade, the open-time check and backups/restores
       'test/unit/migration-0003.test.ts',
       'test/unit/store-open.test.ts',
