@@ -8,13 +8,13 @@
  * key leaked / not found; 2 bad usage or input; 3 keychain or store unavailable.
  * No secret is ever printed: scan names a key by name, owner and hint.
  */
-import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
 import { KeydeskError, openKeyStore, type KeyStore, type KeyView, type StoreLocation } from '../main/core/index'
-import { adminIdentity, storeOf } from './where'
-import { writeExpiryCalendar } from '../main/core/calendar'
-import { writeCredentialReport } from '../main/core/report'
-import { formatLocation, scanPaths, scanSummary, SCAN_MAX_FILE_BYTES, type LeakedKey, type ScanResult } from '../main/core/scan'
+import { adminIdentity, CLI_PAGE_CACHE_KIB, storeOf } from './where'
+// The calendar (ics), the report and the scanner (ignore, git) load when their command
+// runs: every other command starts without them.
+import type { LeakedKey, ScanResult } from '../main/core/scan'
+import { SCAN_MAX_FILE_BYTES as SCAN_DEFAULT_MAX_BYTES } from '../shared/domain'
 import { EXIT } from './exit'
 import { esc } from './text'
 
@@ -62,6 +62,7 @@ function* allMatching(s: KeyStore, q: Parameters<KeyStore['list']>[0]): Generato
 }
 
 async function ask(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline')
   const rl = createInterface({ input: process.stdin, output: process.stderr })
   try {
     return await new Promise<string>((res) => rl.question(question, res))
@@ -94,7 +95,7 @@ export function addAttentionCommands(program: Command, Exit: ExitFactory): void 
   const globals = (): { where: StoreLocation; json: boolean } => ({ where: storeOf(program), json: program.opts<{ json?: boolean }>().json === true })
   const withStore = async <T>(fn: (s: KeyStore, g: { json: boolean }) => T | Promise<T>): Promise<T> => {
     const g = globals()
-    const store = await openKeyStore({ ...g.where, actor: adminIdentity(g.where) })
+    const store = await openKeyStore({ ...g.where, actor: adminIdentity(g.where), pageCacheKiB: CLI_PAGE_CACHE_KIB })
     try {
       return await fn(store, g)
     } finally {
@@ -109,13 +110,14 @@ export function addAttentionCommands(program: Command, Exit: ExitFactory): void 
     .option('--within <days>', "window, e.g. 30d (default: the policy's widest reminder threshold)")
     .option('--ics <file>', 'write an RFC 5545 calendar: one event per active key expiry, alarms at the reminder thresholds')
     .action((o: { within?: string; ics?: string }) =>
-      withStore((s, g) => {
+      withStore(async (s, g) => {
         const policy = s.getPolicy()
         const within = o.within !== undefined ? parseDays(o.within, '--within', 'within') : Math.max(...policy.reminderDays)
         const now = Date.now()
         if (o.ics !== undefined) {
           // The calendar holds every active key (its alarms do the warning), or those within --within if given.
           const keys = [...allMatching(s, { status: 'active', sort: 'expires', order: 'asc', ...(o.within !== undefined ? { expiringWithinDays: within } : {}) })].filter((k) => !k.tampered)
+          const { writeExpiryCalendar } = await import('../main/core/calendar')
           const r = writeExpiryCalendar(keys, policy.reminderDays, o.ics)
           if (g.json) return json({ path: r.path, events: r.events, reminderDays: policy.reminderDays })
           return out(`Wrote ${r.events} key expir${r.events === 1 ? 'y' : 'ies'} to ${r.path}, with alarms ${policy.reminderDays.join(', ')} days before each.`)
@@ -186,7 +188,8 @@ export function addAttentionCommands(program: Command, Exit: ExitFactory): void 
     .description('write the credential report: one row per key (owner, status, created, last reset, last used, expiry, age, scopes); no secrets')
     .requiredOption('--csv <file>', 'new file to write (owner-only; an existing file is refused)')
     .action((o: { csv: string }) =>
-      withStore((s, g) => {
+      withStore(async (s, g) => {
+        const { writeCredentialReport } = await import('../main/core/report')
         const r = writeCredentialReport(s, o.csv, Date.now())
         if (g.json) json(r)
         else out(`Wrote the credential report (${r.rows} key${r.rows === 1 ? '' : 's'}) to ${r.path} (owner-only).`)
@@ -200,10 +203,11 @@ export function addAttentionCommands(program: Command, Exit: ExitFactory): void 
     .option('--git', 'also scan every blob in the git history of each path')
     .option('--revoke', 'revoke the live keys found (asks for, or needs --confirm with, their number)')
     .option('--confirm <n>', 'with --revoke: the number of live keys found, as a confirmation')
-    .option('--max-file-size <bytes>', `skip files bigger than this (default ${SCAN_MAX_FILE_BYTES})`)
+    .option('--max-file-size <bytes>', `skip files bigger than this (default ${SCAN_DEFAULT_MAX_BYTES})`)
     .action((paths: string[], o: { git?: boolean; revoke?: boolean; confirm?: string; maxFileSize?: string }) =>
       withStore(async (s, g) => {
         if (o.confirm !== undefined && !o.revoke) throw new KeydeskError('invalid_input', '--confirm goes with --revoke.', 'confirm')
+        const { formatLocation, scanPaths, scanSummary, SCAN_MAX_FILE_BYTES } = await import('../main/core/scan')
         let max = SCAN_MAX_FILE_BYTES
         if (o.maxFileSize !== undefined) {
           max = Number(o.maxFileSize)
@@ -211,25 +215,25 @@ export function addAttentionCommands(program: Command, Exit: ExitFactory): void 
         }
         const r = scanPaths(paths, (key) => s.findByKey(key), { git: o.git === true, maxFileBytes: max })
         const live = r.found.filter((k) => k.live)
-        if (!g.json) printScan(r)
+        if (!g.json) printScan(r, formatLocation)
         let revoked: string[] = []
         if (o.revoke) {
           if (live.length === 0) {
             if (!g.json) out('No live key found; nothing to revoke.')
           } else {
             await confirmCount(live.length, o.confirm, 'live key')
-            revoked = revokeLeaked(s, live)
+            revoked = revokeLeaked(s, live, formatLocation)
             if (!g.json) for (const k of live) out(`Revoked ${keyLine(k)}: leaked in ${formatLocation(k.locations[0]!)}.`)
           }
         }
-        if (g.json) json(scanJson(r, revoked))
+        if (g.json) json({ ...scanSummary(r), revoked })
         if (r.live) throw new Exit(EXIT.failed)
       }),
     )
 }
 
 /** Each key with its own reason ("leaked in FILE:LINE"); one key's failure stops the rest and is reported. */
-function revokeLeaked(s: KeyStore, live: readonly LeakedKey[]): string[] {
+function revokeLeaked(s: KeyStore, live: readonly LeakedKey[], formatLocation: Where): string[] {
   const done: string[] = []
   for (const k of live) {
     try {
@@ -244,11 +248,9 @@ function revokeLeaked(s: KeyStore, live: readonly LeakedKey[]): string[] {
   return done
 }
 
-function scanJson(r: ScanResult, revoked: string[]) {
-  return { ...scanSummary(r), revoked }
-}
+type Where = (typeof import('../main/core/scan'))['formatLocation']
 
-function printScan(r: ScanResult): void {
+function printScan(r: ScanResult, formatLocation: Where): void {
   for (const k of r.found) {
     const what = `${k.live ? 'LIVE' : 'dead'} key ${keyLine(k)}, ${k.status}${k.previous ? ', previous secret' : ''}, hint ${k.hint}…`
     out(`${what} found at:`)

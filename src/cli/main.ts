@@ -21,7 +21,7 @@ import {
   type Policy,
 } from '../main/core/index'
 import { addServeCommand } from './serve'
-import { adminIdentity, storeOf } from './where'
+import { adminIdentity, CLI_PAGE_CACHE_KIB, storeOf } from './where'
 import { addAttentionCommands, parseDays } from './commands-attention'
 import { addTeamCommands } from './team'
 import { EXIT, exitCodeFor } from './exit'
@@ -149,7 +149,7 @@ function globals(): { where: StoreLocation; dataDir: string; json: boolean } {
  */
 async function withStore<T>(fn: (store: KeyStore, g: { json: boolean }) => T | Promise<T>, mode: { write: boolean } = { write: true }): Promise<T> {
   const g = globals()
-  const store = await openKeyStore({ ...g.where, create: mode.write, actor: adminIdentity(g.where) })
+  const store = await openKeyStore({ ...g.where, create: mode.write, actor: adminIdentity(g.where), pageCacheKiB: CLI_PAGE_CACHE_KIB })
   let result: T
   try {
     result = await fn(store, g)

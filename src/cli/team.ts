@@ -22,7 +22,7 @@ import { checkTarget, writePrivateFile } from '../main/core/files'
 import { fingerprintV2 } from '../main/core/services/integrity'
 import { openPostgres, redactUrl } from '../main/core/storage/postgres'
 import { joinTeam, openTeamSecret, sealTeamSecret, teamSecretPayload, writeTeamSecretFile } from '../main/core/team-secret'
-import { adminIdentity, storeOf } from './where'
+import { adminIdentity, CLI_PAGE_CACHE_KIB, storeOf } from './where'
 import type { ExitFactory } from './commands-attention'
 
 /** What main.ts lends: its Exit, its stdout writer (EPIPE-aware) and its escaping of user data. */
@@ -143,7 +143,7 @@ export function addTeamCommands(program: Command, io: TeamIo): void {
 
   /** Open the team store, run fn, always close (waiting for the keychain anchor). */
   const withTeamStore = async <T>(where: StoreLocation, fn: (s: KeyStore) => T | Promise<T>): Promise<T> => {
-    const store = await openKeyStore({ ...where, create: false, actor: adminIdentity(where) })
+    const store = await openKeyStore({ ...where, create: false, actor: adminIdentity(where), pageCacheKiB: CLI_PAGE_CACHE_KIB })
     let result: T
     try {
       result = await fn(store)

@@ -14,3 +14,6 @@ export function storeOf(program: Command): StoreLocation {
 export function adminIdentity(where: StoreLocation): string | undefined {
   return where.store ? teamActor() : undefined
 }
+
+/** A command is one process and a query or two: SQLite's own page cache size (see OpenOptions.pageCacheKiB). */
+export const CLI_PAGE_CACHE_KIB = 2048

@@ -18,19 +18,9 @@
  * dropping those fresh entries, never the client that has been failing hard.
  */
 import { isIPv4, isIPv6, type BlockList } from 'node:net'
+import type { LimiterOptions } from './defaults'
 
-export interface LimiterOptions {
-  /** Failed attempts allowed at once; 0 turns limiting off. */
-  burst: number
-  /** Tokens returned per minute (> 0). */
-  perMinute: number
-  /** Most buckets of each kind (addresses, access IDs) kept in memory. */
-  maxClients: number
-  /** Monotonic milliseconds; for tests. */
-  now?: () => number
-}
-
-export const DEFAULT_LIMITER: Omit<LimiterOptions, 'now'> = { burst: 20, perMinute: 20, maxClients: 10_000 }
+export { DEFAULT_LIMITER, type LimiterOptions } from './defaults'
 
 export type LimitCheck = { limited: false } | { limited: true; retryAfterSeconds: number }
 

@@ -7,7 +7,7 @@ export interface ListenAddress {
   loopback: boolean
 }
 
-export const DEFAULT_LISTEN = '127.0.0.1:8228'
+export { DEFAULT_LISTEN } from './defaults'
 
 export class ListenError extends Error {}
 

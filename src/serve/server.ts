@@ -16,45 +16,19 @@
  * by verify and written by a timer, log lines are written from setImmediate.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http'
+import { DEFAULT_LIMITS, type ServeLimits } from './defaults'
 import type { BlockList } from 'node:net'
 import type { KeyStore } from '../main/core/index'
 import { createAccessLog, loggablePath, logWhenDone, type AccessLog, type AccessLogSink, type RequestRecord } from './access-log'
 import { guardConnections, refused } from './connections'
 import { wantedHeaders } from './credentials'
-import { DEFAULT_LIMITER, FailureLimiter, type LimiterOptions } from './limiter'
+import { DEFAULT_LIMITER, type LimiterOptions } from './defaults'
+import { FailureLimiter } from './limiter'
 import { listenUrl } from './listen'
 import { challenges } from './responses'
 import { requestClient, route, type RouteContext } from './routes'
 
-export interface ServeLimits {
-  /** Largest request head (request line + headers), bytes. Bigger → 431. */
-  maxHeaderSize: number
-  /** Largest POST body, bytes. Bigger → 413. */
-  maxBodySize: number
-  /** Time allowed to receive the request head, ms. Slower → 408 and close. */
-  headersTimeoutMs: number
-  /** Time allowed to receive the whole request, ms. Slower → 408 and close. */
-  requestTimeoutMs: number
-  /** Idle time before a keep-alive connection is closed, ms. */
-  keepAliveTimeoutMs: number
-  /** Most open connections. */
-  maxConnections: number
-  /** Most open connections from one client address (IPv6: one /64); trusted proxies are exempt. */
-  maxClientConnections: number
-  /** How often the two request timeouts are checked, ms (their precision). */
-  timeoutCheckIntervalMs: number
-}
-
-export const DEFAULT_LIMITS: ServeLimits = {
-  maxHeaderSize: 8 * 1024,
-  maxBodySize: 4 * 1024,
-  headersTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 5_000,
-  maxConnections: 1024,
-  maxClientConnections: 64,
-  timeoutCheckIntervalMs: 50,
-}
+export { DEFAULT_LIMITS, type ServeLimits }
 
 /** The check interval for these timeouts: a twentieth of the shorter one, 10–50 ms. */
 export function timeoutCheckInterval(headersTimeoutMs: number, requestTimeoutMs: number): number {

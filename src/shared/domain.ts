@@ -182,6 +182,9 @@ export interface StoreCheck {
   counts: { keys: number; owners: number; tombstones: number; auditEntries: number }
 }
 
+/** Leak scan: files and blobs bigger than this are skipped (and counted). */
+export const SCAN_MAX_FILE_BYTES = 4 * 1024 * 1024
+
 /** A key found by its secret (leak scan): never the secret itself. */
 export interface KeyMatch {
   accessId: string

@@ -7,7 +7,8 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { tempDir } from '../helpers'
-import { cli, cliAsync, createJson, verifyKey } from './cli-helpers'
+import { spawnSync } from 'node:child_process'
+import { BIN, cli, cliAsync, createJson, verifyKey } from './cli-helpers'
 
 const dirs: (() => void)[] = []
 function freshDir(): string {
@@ -41,6 +42,38 @@ describe('keydesk CLI: the issue\'s "done when"', () => {
     expect(v.code).toBe(0)
     expect(v.stdout).toContain('"valid":true')
     expect(JSON.parse(v.stdout)).toEqual({ valid: true, accessId: k.accessId, owner: k.owner, scopes: [] })
+  })
+})
+
+describe('start-up: a command loads what it uses', () => {
+  it('list and verify load no HTTP server, calendar, leak scanner, CSV parser or prompt; --ics, scan and export still load theirs (serve: serve-cli.test.ts)', () => {
+    const dir = freshDir()
+    const k = createJson(dir, ['--name', 'svc/start-up'])
+    const loaded = (args: string[]) => {
+      const out = join(dir, 'loaded.json')
+      const r = spawnSync(process.execPath, ['--import', join(__dirname, 'fixtures/loaded-modules.mjs'), BIN, '--data-dir', dir, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, KEYDESK_TEST_LOADED: out },
+      })
+      expect(r.status, r.stderr).toBe(0)
+      return JSON.parse(readFileSync(out, 'utf8')) as { builtins: string[]; files: string[] }
+    }
+    for (const args of [['--json', 'list', '--limit', '1'], ['--json', 'verify', '--key', k.accessKey]]) {
+      const m = loaded(args)
+      // node:http alone (its lazy undici) was a third of `keydesk list`'s start-up.
+      expect(m.builtins.filter((b) => ['http', 'https', 'tls', 'http2', 'readline'].includes(b)), args.join(' ')).toEqual([])
+      expect(m.files.filter((f) => /node_modules\/(papaparse|ics|ignore|yup)\//.test(f)), args.join(' ')).toEqual([])
+      expect(m.files.some((f) => /node_modules\/better-sqlite3\//.test(f)), 'the store itself is loaded').toBe(true)
+    }
+    // What those commands left out still loads when its command runs.
+    const ics = cli(dir, ['expiring', '--ics', join(dir, 'expiry.ics')])
+    expect(ics.code, ics.stderr).toBe(0)
+    expect(readFileSync(join(dir, 'expiry.ics'), 'utf8')).toContain('BEGIN:VCALENDAR')
+    writeFileSync(join(dir, 'leak.env'), `KEY=${k.accessKey}\n`)
+    expect(cli(dir, ['scan', join(dir, 'leak.env')]).stdout).toContain('LIVE key')
+    const csv = cli(dir, ['export', '--csv', join(dir, 'inventory.csv')])
+    expect(csv.code, csv.stderr).toBe(0)
+    expect(readFileSync(join(dir, 'inventory.csv'), 'utf8')).toMatch(/^Name,Access ID,/)
   })
 })
 

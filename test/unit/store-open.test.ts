@@ -87,6 +87,15 @@ describe('opening a store', () => {
     expect(a.verify({ accessKey: k.accessKey })).toEqual({ valid: false, reason: 'revoked' })
     expect(a.verifyAudit().ok).toBe(true)
   })
+
+  it('a one-shot process (the CLI) can ask for a small page cache; everyone else keeps the default', async () => {
+    const d = dir()
+    const a = await open(d)
+    const cli = await openKeyStore({ dataDir: d, actor: 'cli', create: false, pageCacheKiB: 2048 })
+    cleanups.push(() => cli.close())
+    expect(cli.database.pragma('cache_size', { simple: true })).toBe(-2048)
+    expect(a.database.pragma('cache_size', { simple: true })).toBe(-16000)
+  })
 })
 
 describe('a store that cannot be opened', () => {

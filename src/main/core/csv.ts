@@ -2,8 +2,14 @@
  * CSV in and out, through papaparse. Output always uses escapeFormulae, on top of
  * the input rule that names cannot begin with a formula character.
  */
-import Papa from 'papaparse'
+import { createRequire } from 'node:module'
+import type PapaT from 'papaparse'
 import { invalid } from './errors'
+
+// Loaded on first use: most commands (and every verify) never touch a CSV, and
+// papaparse was a tenth of a CLI command's start-up.
+let papa: typeof PapaT | undefined
+const Papa = (): typeof PapaT => (papa ??= createRequire(import.meta.url)('papaparse') as typeof PapaT)
 
 export const CREDENTIAL_FIELDS = ['Name', 'Access ID', 'Access Key', 'Owner', 'Scopes', 'Expires At'] as const
 export const INVENTORY_FIELDS = ['Name', 'Access ID', 'Owner', 'Status', 'Scopes', 'Description', 'Created At', 'Expires At', 'Last Used At', 'Revoked At'] as const
@@ -18,7 +24,7 @@ export const AUDIT_FIELDS = ['ID', 'Time', 'Actor', 'Action', 'Target', 'Detail'
 const FORMULA_CELL = /^[=+\-@\t\r]/
 
 export function toCsv(fields: readonly string[], rows: readonly (readonly unknown[])[], header = true): string {
-  return Papa.unparse({ fields: [...fields], data: rows.map((r) => [...r]) }, { escapeFormulae: FORMULA_CELL, header, newline: '\r\n' }) + '\r\n'
+  return Papa().unparse({ fields: [...fields], data: rows.map((r) => [...r]) }, { escapeFormulae: FORMULA_CELL, header, newline: '\r\n' }) + '\r\n'
 }
 
 export interface ImportRow {
@@ -47,7 +53,7 @@ export const IMPORT_MAX_ROWS = 100_000
 export function parseImportCsv(text: string): ImportRow[] {
   // A file with one column (just Name) has no delimiter to detect; papaparse then
   // reports "UndetectableDelimiter" and uses ',', which is right, so only quote errors are fatal.
-  const parsed = Papa.parse<string[]>(text.replace(/^\ufeff/, ''), { skipEmptyLines: false })
+  const parsed = Papa().parse<string[]>(text.replace(/^\ufeff/, ''), { skipEmptyLines: false })
   const fatal = parsed.errors.find((e) => e.type === 'Quotes')
   if (fatal) throw invalid('csv', `The import CSV cannot be read: ${fatal.message} (row ${(fatal.row ?? 0) + 1}).`)
   // Skip blank lines ourselves so every row keeps its own number for error messages.

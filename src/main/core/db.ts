@@ -94,6 +94,8 @@ function createStoreFile(path: string): boolean {
 
 export interface OpenDbOptions {
   mmap?: boolean
+  /** SQLite's page cache for this connection, KiB (default: better-sqlite3's 16 MiB). */
+  pageCacheKiB?: number
   /** Create a store when there is none (write commands only). Never in a directory that holds anything else. */
   create?: boolean
   /** The app's own user-data dir may hold the app's other files. */
@@ -128,6 +130,7 @@ export function openDatabase(dataDir: string, opts: OpenDbOptions = {}): { db: D
     // store spend their time on. Off by default: mapped pages count as resident, and the
     // app's main process keeps its RSS small instead (see README, Performance).
     if (opts.mmap) db.pragma(`mmap_size = ${MMAP_BYTES}`)
+    if (opts.pageCacheKiB !== undefined) db.pragma(`cache_size = -${Math.max(64, Math.floor(opts.pageCacheKiB))}`)
     // No page check here: opening stays fast on large stores; `keydesk check` and the app's
     // background check read every page.
     if ((db.pragma('user_version', { simple: true }) as number) === 0)

@@ -3,7 +3,6 @@
  * through here is never logged, never put in an error message, and a missing or
  * unreadable entry is never replaced silently: see openKeyStore for the rules.
  */
-import { execFile } from 'node:child_process'
 import { KeychainLockedError, KeydeskError } from './errors'
 
 export const KEYCHAIN_SERVICE = 'KeyDesk key store'
@@ -99,7 +98,9 @@ export function keytarKeychain(service = KEYCHAIN_SERVICE): KeychainPort {
 
 export type LockState = 'locked' | 'unlocked' | 'unknown'
 
-function dbusSend(args: string[]): Promise<string | undefined> {
+async function dbusSend(args: string[]): Promise<string | undefined> {
+  // Only when a keychain call failed: a command that opens its store normally never loads child_process.
+  const { execFile } = await import('node:child_process')
   return new Promise((res) => {
     execFile(
       'dbus-send',

@@ -6,7 +6,6 @@
  * The checksum lets the verifier and secret scanners reject typos without a lookup.
  */
 import { randomBytes } from 'node:crypto'
-import { crc32 } from 'node:zlib'
 
 export const ACCESS_ID_PREFIX = 'kdid_'
 export const ACCESS_KEY_PREFIX = 'kdsk_'
@@ -43,7 +42,11 @@ function base62Fixed(value: number, width: number): string {
   return s
 }
 
+// node:zlib (and the streams it brings) loads on the first checksum, not with every command.
+let crc32: typeof import('node:zlib').crc32 | undefined
+
 function checksum(body: string): string {
+  crc32 ??= process.getBuiltinModule('node:zlib').crc32
   return base62Fixed(crc32(body) >>> 0, CRC_LEN)
 }
 

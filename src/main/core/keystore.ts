@@ -67,6 +67,13 @@ export interface OpenOptions {
   now?: () => number
   /** Memory-mapped reads: faster verify on large stores, at the cost of resident memory. For keydesk serve and services. */
   mmap?: boolean
+  /**
+   * The local store's page cache, KiB. A one-shot process (a CLI command) passes
+   * SQLite's own 2 MiB: every page a scan reads into a fresh, larger cache costs a
+   * page fault, and a count over 1 000 000 keys took 60 ms with 16 MiB against
+   * 17 ms with 2 MiB. Long-lived processes keep the larger default, which they reuse.
+   */
+  pageCacheKiB?: number
   /** Create the store if there is none (write commands; default true). Read commands pass false: a store is never invented. */
   create?: boolean
   /** The app's user-data dir holds the app's own files too. */
@@ -159,7 +166,7 @@ export async function openKeyStore(opts: OpenOptions): Promise<KeyStore> {
     storage = opts.gateway ? openGateway(opts.store, opts.gateway) : openPostgres(opts.store, { create: opts.initTeam })
     path = storage.location
   } else {
-    const opened = openDatabase(opts.dataDir, { mmap: opts.mmap, create: opts.create ?? true, allowNonEmptyDir: opts.allowNonEmptyDir })
+    const opened = openDatabase(opts.dataDir, { mmap: opts.mmap, pageCacheKiB: opts.pageCacheKiB, create: opts.create ?? true, allowNonEmptyDir: opts.allowNonEmptyDir })
     storage = new SqliteStorage(opened.db, opened.path)
     path = opened.path
   }

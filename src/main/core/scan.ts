@@ -13,10 +13,9 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import ignore, { type Ignore } from 'ignore'
 import { KeydeskError, invalid } from './errors'
 import { ACCESS_KEY_PREFIX, isWellFormedAccessKey, keyHint } from './keyformat'
-import type { KeyMatch } from '../../shared/domain'
+import { SCAN_MAX_FILE_BYTES, type KeyMatch } from '../../shared/domain'
 
-/** Files and blobs bigger than this are skipped (and counted). */
-export const SCAN_MAX_FILE_BYTES = 4 * 1024 * 1024
+export { SCAN_MAX_FILE_BYTES }
 /** A NUL byte in the first this many bytes marks a binary file (git's own rule). */
 const BINARY_SNIFF_BYTES = 8000
 /** Largest `git cat-file --batch` answer read at once. */

@@ -13,7 +13,7 @@
  * The worker is unref'd: an open connection never keeps a process alive.
  */
 import { createRequire } from 'node:module'
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import type { MessagePort, Worker } from 'node:worker_threads'
 
 export interface PgError {
   message: string
@@ -77,15 +77,17 @@ export class PgSyncClient {
   private readonly port: MessagePort
   private readonly signal = new Int32Array(new SharedArrayBuffer(4))
   private closed = false
+  // Loaded here, not with the module: a SQLite store never needs worker_threads.
+  private readonly threads = process.getBuiltinModule('node:worker_threads')
 
   constructor(
     url: string,
     private readonly opts: { connectTimeoutMs?: number; callTimeoutMs?: number; statementTimeoutMs?: number } = {},
   ) {
-    const { port1, port2 } = new MessageChannel()
+    const { port1, port2 } = new this.threads.MessageChannel()
     this.port = port1
     const pgPath = createRequire(import.meta.url).resolve('pg')
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pgPath, signal: this.signal.buffer, port: port2 }, transferList: [port2] })
+    this.worker = new this.threads.Worker(WORKER_SOURCE, { eval: true, workerData: { pgPath, signal: this.signal.buffer, port: port2 }, transferList: [port2] })
     this.worker.unref()
     this.port.unref()
     try {
@@ -106,7 +108,7 @@ export class PgSyncClient {
       this.kill()
       throw new PgSyncError({ message: 'the database did not answer in time', code: 'KD_TIMEOUT' })
     }
-    const got = receiveMessageOnPort(this.port)
+    const got = this.threads.receiveMessageOnPort(this.port)
     if (!got) throw new PgSyncError({ message: 'no answer from the database worker', code: 'KD_NO_ANSWER' })
     const m = got.message as { ok: true; value: unknown } | { ok: false; error: PgError }
     if (!m.ok) throw new PgSyncError(m.error)
