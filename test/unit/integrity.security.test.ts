@@ -8,10 +8,12 @@ import keytar from 'keytar'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { KEYCHAIN_SERVICE } from '../../src/main/core/keychain'
 import { KeydeskError } from '../../src/main/core/errors'
-import { decodeAnchor, encodeAnchor } from '../../src/main/core/services/integrity'
+import { decodeAnchor, encodeAnchor, fingerprintV2 } from '../../src/main/core/services/integrity'
+import { StoreCrypto, newKeyMaterial } from '../../src/main/core/crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { storageError } from '../../src/main/core/services/context'
 import { openKeyStore } from '../../src/main/core/keystore'
-import { DAY, HOUR, MIN, catchKdAsync, openTestStore, type TestStore, rawConnection, type RawConnection } from './support'
+import { DAY, HOUR, MIN, catchKd, catchKdAsync, openTestStore, type TestStore, rawConnection, type RawConnection } from './support'
 
 let t: TestStore
 let edit: RawConnection
@@ -153,6 +155,52 @@ describe('the keychain anchor', () => {
       expect(() => decodeAnchor(bad), bad).toThrow(KeydeskError)
   })
 
+  it('a hash given as anything but a string is refused, with the plain message', () => {
+    const hex = '00'.repeat(32)
+    for (const bad of [`{"v":1,"id":1,"hash":["${hex}"]}`, `{"v":1,"id":1,"hash":{"h":"${hex}"}}`, '{"v":1,"id":1}']) {
+      const e = catchKd(() => decodeAnchor(bad))
+      expect(e.kind, bad).toBe('keychain_unavailable')
+      expect(e.message, bad).toBe("The keychain's record of this store's last known state is unreadable; it was not changed.")
+    }
+  })
+
+  it('the fingerprint is HMAC(MAC key) and HMAC(pepper) of one label, hashed: pinned, since every store records it', () => {
+    const m = newKeyMaterial()
+    const label = 'keydesk-fingerprint/2:store-1'
+    const want = createHash('sha256')
+      .update(Buffer.concat([createHmac('sha256', m.macKey).update(label).digest(), createHmac('sha256', m.pepper).update(label).digest()]))
+      .digest('hex')
+    expect(fingerprintV2({ crypto: new StoreCrypto(m) }, 'store-1')).toBe(want)
+    expect(fingerprintV2({ crypto: new StoreCrypto(m) }, 'store-2')).not.toBe(want)
+  })
+
+  it('a store behind its anchor is refused at open as a rollback, naming both entries', async () => {
+    t.store.create({ name: 'k', owner: 'svc' })
+    await t.store.settled()
+    const head = decodeAnchor((await keytar.getPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`))!)
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, encodeAnchor({ id: head.id + 5, hash: head.hash }))
+    t.store.close()
+    const e = await catchKdAsync(reopen())
+    expect(e.kind).toBe('tampered')
+    expect(e.message).toContain(`older than its last known state — was a backup restored? use \`keydesk restore\` (it ends at audit entry ${head.id}; the keychain last saw entry ${head.id + 5})`)
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, encodeAnchor(head))
+    t.store = await reopen()
+  })
+
+  it('an anchor naming an entry that was deleted from the log: refused at open, and named by check', async () => {
+    t.store.create({ name: 'a', owner: 'svc' })
+    t.store.create({ name: 'b', owner: 'svc' })
+    await t.store.settled()
+    const mid = edit.prepare('SELECT id, hash FROM audit ORDER BY id LIMIT 1 OFFSET 1').get() as { id: number; hash: Buffer }
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, encodeAnchor(mid))
+    edit.prepare('DELETE FROM audit WHERE id = ?').run(mid.id)
+    expect((await t.store.check({ pages: false })).problems).toContain(`the audit log does not continue the history the keychain last saw (entry ${mid.id} differs)`)
+    t.store.close()
+    const e = await catchKdAsync(reopen())
+    expect(e.kind).toBe('tampered')
+    expect(e.message).toMatch(new RegExp(`does not continue the history the keychain last saw \\(audit entry ${mid.id} differs\\)`))
+  })
+
   it('an anchor naming an entry whose hash differs (another history) is refused at open and named by check', async () => {
     t.store.create({ name: 'k', owner: 'svc' })
     await t.store.settled()
@@ -246,7 +294,83 @@ describe('keydesk check names each finding', () => {
     setImmediate(() => (pagesWhenOtherWorkRan = pages.mock.calls.length))
     expect((await t.store.check({ pages: false })).ok).toBe(true)
     expect(pagesWhenOtherWorkRan).toBe(4)
+    // every second page: the first pause comes after two pages
+    pages.mockClear()
+    setImmediate(() => (pagesWhenOtherWorkRan = pages.mock.calls.length))
+    expect((await t.store.check({ pages: false, yieldEvery: 2 })).ok).toBe(true)
+    expect(pagesWhenOtherWorkRan).toBe(2)
     pages.mockRestore()
+  })
+
+  it('a store nothing was ever written to checks intact (its anchor is entry 0)', async () => {
+    const fresh = await openTestStore()
+    try {
+      const r = await fresh.store.check()
+      expect(r).toEqual({ ok: true, problems: [], counts: { keys: 0, owners: 0, tombstones: 0, auditEntries: 0 } })
+    } finally {
+      await fresh.cleanup()
+    }
+  })
+
+  it('no anchor in the keychain is no finding (the next open writes one); an unreadable one is named', async () => {
+    t.store.create({ name: 'k', owner: 'svc' })
+    await t.store.settled()
+    await keytar.deletePassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`)
+    expect(await t.store.check({ pages: false })).toMatchObject({ ok: true, problems: [] })
+    await keytar.setPassword(KEYCHAIN_SERVICE, `${t.storeId}:anchor`, 'not an anchor')
+    expect((await t.store.check({ pages: false })).problems).toEqual([expect.stringMatching(/^The keychain's record of this store's last known state is unreadable/)])
+  })
+
+  it('the page check runs unless pages: false, and each damaged page is named', async () => {
+    const port = t.store.port as unknown as { integrityCheck: () => string[] }
+    const pages = vi.spyOn(port, 'integrityCheck').mockReturnValue(['row 3 missing from index keys_name', 'wrong # of entries in index keys_name'])
+    const r = await t.store.check()
+    expect(r.ok).toBe(false)
+    expect(r.problems).toEqual(['database pages: row 3 missing from index keys_name', 'database pages: wrong # of entries in index keys_name'])
+    pages.mockClear()
+    expect(await t.store.check({ pages: false })).toMatchObject({ ok: true })
+    expect(pages).not.toHaveBeenCalled()
+    pages.mockRestore()
+  })
+
+  it('tombstones deleted: the message counts both kinds, found against recorded', async () => {
+    const keys = t.store.createMany(Array.from({ length: 3 }, (_, i) => ({ name: `k${i}`, owner: 'svc' })))
+    t.store.revoke([keys[0]!.accessId])
+    t.store.revoke([keys[1]!.accessId])
+    t.store.reset(keys[2]!.accessId, { confirm: 'k2' })
+    expect(Number(edit.prepare('SELECT count(*) FROM retired').pluck().get())).toBe(1)
+    edit.prepare('DELETE FROM revocations WHERE access_id = ?').run(keys[0]!.accessId)
+    const r = await t.store.check({ pages: false })
+    expect(r.problems).toContainEqual(expect.stringMatching(/deleted or added outside KeyDesk \(2 found, 3 recorded\)/))
+  })
+
+  it('a log cut at its end is named once, by the chain (the open check saying the same is not repeated)', async () => {
+    t.store.create({ name: 'a', owner: 'svc' })
+    t.store.create({ name: 'b', owner: 'svc' })
+    const last = Number(edit.prepare('SELECT max(id) FROM audit').pluck().get())
+    edit.prepare('DELETE FROM audit WHERE id = ?').run(last)
+    const r = await t.store.check({ pages: false })
+    expect(r.problems).toContainEqual(expect.stringMatching(/^audit log: the log ends at entry \d+ but its recorded head is entry \d+/))
+    expect(r.problems.join('\n')).not.toMatch(/does not end where its recorded head says/)
+  })
+
+  it('at open: a missing head record, and a log longer than its head, are refused as edits', async () => {
+    t.store.create({ name: 'a', owner: 'svc' })
+    await t.store.settled()
+    t.store.close()
+    const head = edit.prepare(`SELECT value FROM meta WHERE key = 'audit_head'`).pluck().get() as string
+    edit.prepare(`DELETE FROM meta WHERE key = 'audit_head'`).run()
+    let e = await catchKdAsync(reopen())
+    expect(e.kind).toBe('tampered')
+    expect(e.message).toMatch(/the record of its audit log's last entry is missing or was edited outside KeyDesk\. Run keydesk check\.$/)
+    edit.prepare(`INSERT INTO meta (key, value) VALUES ('audit_head', ?)`).run(head)
+    const row = edit.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>
+    edit.prepare('INSERT INTO audit (id, at, actor, action, target, detail, prev_hash, hash, mac) VALUES (@id, @at, @actor, @action, @target, @detail, @prev_hash, @hash, @mac)').run({ ...row, id: Number(row.id) + 1 })
+    e = await catchKdAsync(reopen())
+    expect(e.kind).toBe('tampered')
+    expect(e.message).toMatch(/its audit log does not end where its recorded head says \(entry \d+\)\. Run keydesk check\.$/)
+    edit.prepare('DELETE FROM audit WHERE id = ?').run(Number(row.id) + 1)
+    t.store = await reopen()
   })
 
   it('a deleted tombstone with an intact chain is named (the open check, run inside check)', async () => {

@@ -36,7 +36,8 @@ const ownerMacDataV1 = (o: { name: string; kind: string; disabledAt: number | nu
 const policyMacDataV1 = (p: { maxKeyAgeDays: number; maxKeysPerOwner: number; defaultExpiryDays: number; allowCreation: boolean; retentionDays: number }) =>
   JSON.stringify(['policy/1', p.maxKeyAgeDays, p.maxKeysPerOwner, p.defaultExpiryDays, p.allowCreation, p.retentionDays])
 
-async function seedV2(): Promise<{ dir: string; storeId: string; keys: { active: string; revoked: string; edited: string } }> {
+async function seedV2(opts: { audit?: boolean; policy?: 'ok' | 'no-mac' | 'garbage' } = {}): Promise<{ dir: string; storeId: string; keys: { active: string; revoked: string; edited: string } }> {
+  const withAudit = opts.audit ?? true
   const t = tempDir()
   cleanups.push(t.cleanup)
   const db = new Database(join(t.dir, DB_FILE))
@@ -50,8 +51,8 @@ async function seedV2(): Promise<{ dir: string; storeId: string; keys: { active:
   const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)')
   meta.run('store_id', storeId)
   meta.run('keychain_fingerprint', c.fingerprint(storeId))
-  meta.run('policy', JSON.stringify({ maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90 }))
-  meta.run('policy_mac', c.mac(policyMacDataV1(DEFAULT_POLICY)).toString('hex'))
+  meta.run('policy', opts.policy === 'garbage' ? '{"maxKeyAgeDays":' : JSON.stringify({ maxKeyAgeDays: 365, maxKeysPerOwner: 100, defaultExpiryDays: 30, allowCreation: true, retentionDays: 90 }))
+  if (opts.policy !== 'no-mac') meta.run('policy_mac', c.mac(policyMacDataV1(DEFAULT_POLICY)).toString('hex'))
   const owner = { id: 1, name: 'alice', kind: 'user', disabledAt: null }
   db.prepare('INSERT INTO owners (id, name, kind, created_at, disabled_at, mac) VALUES (1, ?, ?, ?, NULL, ?)').run('alice', 'user', T, c.mac(ownerMacDataV1(owner)))
   const keys: Record<string, string> = {}
@@ -71,14 +72,16 @@ async function seedV2(): Promise<{ dir: string; storeId: string; keys: { active:
     keys[name] = accessKey
     const detail = JSON.stringify({ name })
     const hash = sha256(Buffer.concat([prev, Buffer.from(JSON.stringify([i + 1, T, 'tester', 'key.create', r.accessId, detail]))]))
-    audit.run(i + 1, T, 'tester', 'key.create', r.accessId, detail, prev, hash, c.mac(hash))
+    if (withAudit) audit.run(i + 1, T, 'tester', 'key.create', r.accessId, detail, prev, hash, c.mac(hash))
     prev = hash
   })
   // the edit made outside KeyDesk, before the upgrade
   db.prepare(`UPDATE keys SET scopes = 'admin' WHERE name = 'edited'`).run()
-  const head = `3:${prev.toString('hex')}`
-  meta.run('audit_head', head)
-  meta.run('audit_head_mac', c.mac(`audit-head:${head}`).toString('hex'))
+  if (withAudit) {
+    const head = `3:${prev.toString('hex')}`
+    meta.run('audit_head', head)
+    meta.run('audit_head_mac', c.mac(`audit-head:${head}`).toString('hex'))
+  }
   db.close()
   return { dir: t.dir, storeId, keys: keys as { active: string; revoked: string; edited: string } }
 }
@@ -92,7 +95,8 @@ describe('0003-integrity, from a seeded version 2', () => {
     expect(store.verify({ accessKey: s.keys.active })).toMatchObject({ valid: true, owner: 'alice', scopes: ['read'] })
     expect(store.verify({ accessKey: s.keys.revoked })).toEqual({ valid: false, reason: 'revoked' })
     expect(store.verify({ accessKey: s.keys.edited })).toEqual({ valid: false, reason: 'tampered' })
-    expect(store.database.prepare('SELECT count(*) FROM revocations').pluck().get()).toBe(1)
+    // the tombstone keeps the time the key was revoked, not the time of the upgrade
+    expect(store.database.prepare('SELECT at FROM revocations').pluck().all()).toEqual([T + 1000])
     expect(store.verifyAudit()).toEqual({ ok: true, checked: 4 })
     expect(store.listAudit({ limit: 1 })[0]).toMatchObject({ action: 'store.upgrade', detail: { macVersion: 2, revocations: 1 } })
     expect(store.getPolicy()).toEqual(DEFAULT_POLICY)
@@ -134,5 +138,25 @@ describe('0003-integrity, from a seeded version 2', () => {
     const m = newKeyMaterial()
     await keytar.setPassword(KEYCHAIN_SERVICE, s.storeId, encodeKeyMaterial(m))
     await expect(openKeyStore({ dataDir: s.dir, actor: 'tester', create: false })).rejects.toMatchObject({ kind: 'keychain_unavailable' })
+  })
+
+  it('a store whose log was never written upgrades, and its log starts with the upgrade', async () => {
+    const s = await seedV2({ audit: false })
+    const store = await openKeyStore({ dataDir: s.dir, now: () => T + 86_400_000, actor: 'tester', create: false })
+    cleanups.push(() => store.close())
+    expect(store.verify({ accessKey: s.keys.active }).valid).toBe(true)
+    expect(store.verifyAudit()).toEqual({ ok: true, checked: 1 })
+    expect(store.listAudit({ limit: 5 }).map((e) => e.action)).toEqual(['store.upgrade'])
+  })
+
+  it('a policy without its MAC, or not even JSON, is not signed by the upgrade: it stays refused', async () => {
+    for (const policy of ['no-mac', 'garbage'] as const) {
+      const s = await seedV2({ policy })
+      const store = await openKeyStore({ dataDir: s.dir, now: () => T + 86_400_000, actor: 'tester', create: false })
+      cleanups.push(() => store.close())
+      expect(() => store.getPolicy(), policy).toThrow(/edited outside KeyDesk/)
+      expect(store.verify({ accessKey: s.keys.active }).valid, policy).toBe(true)
+      expect(store.listAudit({ limit: 1 })[0], policy).toMatchObject({ action: 'store.upgrade' })
+    }
   })
 })
