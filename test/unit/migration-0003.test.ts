@@ -36,7 +36,7 @@ const ownerMacDataV1 = (o: { name: string; kind: string; disabledAt: number | nu
 const policyMacDataV1 = (p: { maxKeyAgeDays: number; maxKeysPerOwner: number; defaultExpiryDays: number; allowCreation: boolean; retentionDays: number }) =>
   JSON.stringify(['policy/1', p.maxKeyAgeDays, p.maxKeysPerOwner, p.defaultExpiryDays, p.allowCreation, p.retentionDays])
 
-async function seedV2(opts: { audit?: boolean; policy?: 'ok' | 'no-mac' | 'garbage' } = {}): Promise<{ dir: string; storeId: string; keys: { active: string; revoked: string; edited: string } }> {
+async function seedV2(opts: { audit?: boolean; policy?: 'ok' | 'no-mac' | 'garbage'; policySet?: boolean; headMac?: boolean } = {}): Promise<{ dir: string; storeId: string; keys: { active: string; revoked: string; edited: string } }> {
   const withAudit = opts.audit ?? true
   const t = tempDir()
   cleanups.push(t.cleanup)
@@ -77,10 +77,19 @@ async function seedV2(opts: { audit?: boolean; policy?: 'ok' | 'no-mac' | 'garba
   })
   // the edit made outside KeyDesk, before the upgrade
   db.prepare(`UPDATE keys SET scopes = 'admin' WHERE name = 'edited'`).run()
+  let last = 3
+  if (withAudit && opts.policySet) {
+    // the policy was last set through the log (entry 4): the upgrade must keep it bound there
+    const detail = JSON.stringify({ maxKeyAgeDays: 365 })
+    const hash = sha256(Buffer.concat([prev, Buffer.from(JSON.stringify([4, T, 'tester', 'policy.set', 'policy', detail]))]))
+    audit.run(4, T, 'tester', 'policy.set', 'policy', detail, prev, hash, c.mac(hash))
+    prev = hash
+    last = 4
+  }
   if (withAudit) {
-    const head = `3:${prev.toString('hex')}`
+    const head = `${last}:${prev.toString('hex')}`
     meta.run('audit_head', head)
-    meta.run('audit_head_mac', c.mac(`audit-head:${head}`).toString('hex'))
+    if (opts.headMac !== false) meta.run('audit_head_mac', c.mac(`audit-head:${head}`).toString('hex'))
   }
   db.close()
   return { dir: t.dir, storeId, keys: keys as { active: string; revoked: string; edited: string } }
@@ -98,7 +107,7 @@ describe('0003-integrity, from a seeded version 2', () => {
     // the tombstone keeps the time the key was revoked, not the time of the upgrade
     expect(store.database.prepare('SELECT at FROM revocations').pluck().all()).toEqual([T + 1000])
     expect(store.verifyAudit()).toEqual({ ok: true, checked: 4 })
-    expect(store.listAudit({ limit: 1 })[0]).toMatchObject({ action: 'store.upgrade', detail: { macVersion: 2, revocations: 1 } })
+    expect(store.listAudit({ limit: 1 })[0]).toMatchObject({ action: 'store.upgrade', target: 'store', detail: { macVersion: 2, revocations: 1 } })
     expect(store.getPolicy()).toEqual(DEFAULT_POLICY)
     const check = await store.check()
     // the edit shows twice: the row's MAC, and the scope index that no longer matches its scopes
@@ -158,5 +167,19 @@ describe('0003-integrity, from a seeded version 2', () => {
       expect(store.verify({ accessKey: s.keys.active }).valid, policy).toBe(true)
       expect(store.listAudit({ limit: 1 })[0], policy).toMatchObject({ action: 'store.upgrade' })
     }
+  })
+
+  it('a policy last set through the log stays bound to that entry after the upgrade', async () => {
+    const s = await seedV2({ policySet: true })
+    const store = await openKeyStore({ dataDir: s.dir, now: () => T + 86_400_000, actor: 'tester', create: false })
+    cleanups.push(() => store.close())
+    expect(store.getPolicy()).toEqual(DEFAULT_POLICY)
+    expect(JSON.parse(store.database.prepare(`SELECT value FROM meta WHERE key = 'policy'`).pluck().get() as string).setBy).toBe(4)
+    expect(store.verifyAudit()).toEqual({ ok: true, checked: 5 })
+  })
+
+  it('an audit head whose MAC was removed refuses the upgrade like an edited one', async () => {
+    const s = await seedV2({ headMac: false })
+    await expect(openKeyStore({ dataDir: s.dir, actor: 'tester', create: false })).rejects.toMatchObject({ kind: 'tampered', message: expect.stringMatching(/audit log's last entry was edited/) })
   })
 })
