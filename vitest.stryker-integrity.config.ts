@@ -1,7 +1,6 @@
 // For StrykerJS over the integrity code alone (stryker.integrity.conf.json): the tests that
 // exercise the anchor, the open check, the full check and the v1 → v2 upgrade. That run uses
-// Stryker's command runner (every mutant runs all of these files in a fresh vitest): its vitest
-// runner reported mutants as surviving that these tests kill when applied by hand.
+// Stryker's command runner: every mutant runs all of these files in a fresh vitest.
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({

@@ -14,7 +14,7 @@ import { adminIdentity, CLI_PAGE_CACHE_KIB, storeOf } from './where'
 // The calendar (ics), the report and the scanner (ignore, git) load when their command
 // runs: every other command starts without them.
 import type { LeakedKey, ScanResult } from '../main/core/scan'
-import { SCAN_MAX_FILE_BYTES as SCAN_DEFAULT_MAX_BYTES } from '../shared/domain'
+import { SCAN_MAX_FILE_BYTES } from '../shared/domain'
 import { EXIT } from './exit'
 import { esc } from './text'
 
@@ -203,11 +203,11 @@ export function addAttentionCommands(program: Command, Exit: ExitFactory): void 
     .option('--git', 'also scan every blob in the git history of each path')
     .option('--revoke', 'revoke the live keys found (asks for, or needs --confirm with, their number)')
     .option('--confirm <n>', 'with --revoke: the number of live keys found, as a confirmation')
-    .option('--max-file-size <bytes>', `skip files bigger than this (default ${SCAN_DEFAULT_MAX_BYTES})`)
+    .option('--max-file-size <bytes>', `skip files bigger than this (default ${SCAN_MAX_FILE_BYTES})`)
     .action((paths: string[], o: { git?: boolean; revoke?: boolean; confirm?: string; maxFileSize?: string }) =>
       withStore(async (s, g) => {
         if (o.confirm !== undefined && !o.revoke) throw new KeydeskError('invalid_input', '--confirm goes with --revoke.', 'confirm')
-        const { formatLocation, scanPaths, scanSummary, SCAN_MAX_FILE_BYTES } = await import('../main/core/scan')
+        const { formatLocation, scanPaths, scanSummary } = await import('../main/core/scan')
         let max = SCAN_MAX_FILE_BYTES
         if (o.maxFileSize !== undefined) {
           max = Number(o.maxFileSize)

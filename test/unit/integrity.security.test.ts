@@ -344,6 +344,19 @@ describe('keydesk check names each finding', () => {
     expect(r.problems).toContainEqual(expect.stringMatching(/deleted or added outside KeyDesk \(2 found, 3 recorded\)/))
   })
 
+  it('a retired secret’s tombstone deleted alone (revocations intact) is named, and refused at open', async () => {
+    const k = t.store.create({ name: 'k', owner: 'svc' })
+    t.store.reset(k.accessId, { confirm: 'k' })
+    await t.store.settled()
+    edit.prepare('DELETE FROM retired').run()
+    const r = await t.store.check({ pages: false })
+    expect(r.problems).toContainEqual(expect.stringMatching(/deleted or added outside KeyDesk \(0 found, 1 recorded\)/))
+    t.store.close()
+    const e = await catchKdAsync(reopen())
+    expect(e.kind).toBe('tampered')
+    expect(e.message).toMatch(/tombstones of revoked keys or retired secrets were deleted or added outside KeyDesk/)
+  })
+
   it('a log cut at its end is named once, by the chain (the open check saying the same is not repeated)', async () => {
     t.store.create({ name: 'a', owner: 'svc' })
     t.store.create({ name: 'b', owner: 'svc' })
