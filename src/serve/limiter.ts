@@ -20,8 +20,6 @@
 import { isIPv4, isIPv6, type BlockList } from 'node:net'
 import type { LimiterOptions } from './defaults'
 
-export { DEFAULT_LIMITER, type LimiterOptions } from './defaults'
-
 export type LimitCheck = { limited: false } | { limited: true; retryAfterSeconds: number }
 
 const OPEN: LimitCheck = { limited: false }

@@ -7,8 +7,6 @@ export interface ListenAddress {
   loopback: boolean
 }
 
-export { DEFAULT_LISTEN } from './defaults'
-
 export class ListenError extends Error {}
 
 /**

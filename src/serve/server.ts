@@ -16,19 +16,16 @@
  * by verify and written by a timer, log lines are written from setImmediate.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http'
-import { DEFAULT_LIMITS, type ServeLimits } from './defaults'
 import type { BlockList } from 'node:net'
 import type { KeyStore } from '../main/core/index'
 import { createAccessLog, loggablePath, logWhenDone, type AccessLog, type AccessLogSink, type RequestRecord } from './access-log'
 import { guardConnections, refused } from './connections'
 import { wantedHeaders } from './credentials'
-import { DEFAULT_LIMITER, type LimiterOptions } from './defaults'
+import { DEFAULT_LIMITER, DEFAULT_LIMITS, type LimiterOptions, type ServeLimits } from './defaults'
 import { FailureLimiter } from './limiter'
 import { listenUrl } from './listen'
 import { challenges } from './responses'
 import { requestClient, route, type RouteContext } from './routes'
-
-export { DEFAULT_LIMITS, type ServeLimits }
 
 /** The check interval for these timeouts: a twentieth of the shorter one, 10–50 ms. */
 export function timeoutCheckInterval(headersTimeoutMs: number, requestTimeoutMs: number): number {

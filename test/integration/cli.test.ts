@@ -3,11 +3,11 @@
  * Service (npm test runs this inside a private D-Bus session with gnome-keyring).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { tempDir } from '../helpers'
-import { spawnSync } from 'node:child_process'
 import { BIN, cli, cliAsync, createJson, verifyKey } from './cli-helpers'
 
 const dirs: (() => void)[] = []

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BlockList } from 'node:net'
-import { clientAddress, clientKey, DEFAULT_LIMITER, FailureLimiter, ipv6Groups, plainAddress } from '../../src/serve/limiter'
+import { clientAddress, clientKey, FailureLimiter, ipv6Groups, plainAddress } from '../../src/serve/limiter'
+import { DEFAULT_LIMITER } from '../../src/serve/defaults'
 
 function limiter(opts: { burst?: number; perMinute?: number; maxClients?: number } = {}) {
   const clock = { t: 1_000_000 }

@@ -15,7 +15,6 @@ import { KeydeskError, invalid } from './errors'
 import { ACCESS_KEY_PREFIX, isWellFormedAccessKey, keyHint } from './keyformat'
 import { SCAN_MAX_FILE_BYTES, type KeyMatch } from '../../shared/domain'
 
-export { SCAN_MAX_FILE_BYTES }
 /** A NUL byte in the first this many bytes marks a binary file (git's own rule). */
 const BINARY_SNIFF_BYTES = 8000
 /** Largest `git cat-file --batch` answer read at once. */
